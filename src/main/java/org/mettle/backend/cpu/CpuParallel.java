@@ -33,13 +33,17 @@ public final class CpuParallel {
             return;
         }
         int g = Math.max(1, grain);
-        if (POOL == null || n <= g || ForkJoinPool.getPool() == POOL) {
+        if (POOL == null || n <= g || inPool()) {
             body.run(0, n);
             return;
         }
         int maxChunks = THREADS * 4;
         int chunks = (int) Math.min(maxChunks, (n + (long) g - 1) / g);
         POOL.invoke(new Chunk(body, 0, chunks, n, chunks));
+    }
+
+    private static boolean inPool() {
+        return Thread.currentThread() instanceof java.util.concurrent.ForkJoinWorkerThread w && w.getPool() == POOL;
     }
 
     private static final class Chunk extends RecursiveAction {
