@@ -1,5 +1,7 @@
 package org.mettle.backend.cpu;
 
+import java.util.Arrays;
+
 import static org.mettle.backend.cpu.SpatialArgs.countAtMost;
 import static org.mettle.backend.cpu.SpatialArgs.firstAtLeast;
 import static org.mettle.backend.cpu.SpatialArgs.grain;
@@ -67,10 +69,10 @@ public final class CpuConv {
                     int dst = colsOff + r * L + oh * OW;
                     int ih = oh * strideH - padH + kh * dilH;
                     if (ih < 0 || ih >= H) {
-                        java.util.Arrays.fill(cols, dst, dst + OW, 0f);
+                        Arrays.fill(cols, dst, dst + OW, 0f);
                         continue;
                     }
-                    java.util.Arrays.fill(cols, dst, dst + owStart, 0f);
+                    Arrays.fill(cols, dst, dst + owStart, 0f);
                     int src = inOff + (c * H + ih) * W + colShift;
                     if (strideW == 1) {
                         System.arraycopy(in, src + owStart, cols, dst + owStart, owEnd - owStart);
@@ -79,7 +81,7 @@ public final class CpuConv {
                             cols[dst + ow] = in[src + ow * strideW];
                         }
                     }
-                    java.util.Arrays.fill(cols, dst + owEnd, dst + OW, 0f);
+                    Arrays.fill(cols, dst + owEnd, dst + OW, 0f);
                 }
             }
         });
@@ -218,7 +220,7 @@ public final class CpuConv {
                 int c = plane % C;
                 int dst = outOff + r * OW;
                 float b = bias == null ? 0f : bias[biasOff + c];
-                java.util.Arrays.fill(out, dst, dst + OW, b);
+                Arrays.fill(out, dst, dst + OW, b);
                 for (int kh = 0; kh < KH; kh++) {
                     int ih = oh * strideH - padH + kh * dilH;
                     if (ih < 0 || ih >= H) {

@@ -9,6 +9,7 @@ import static org.mettle.backend.cpu.SpatialGolden.assertClose;
 import static org.mettle.backend.cpu.SpatialGolden.dot;
 import static org.mettle.backend.cpu.SpatialGolden.randn;
 
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -68,9 +69,9 @@ class CpuConvTest {
             float[] gcols = shifted(GOLDEN.floats(c, "gcols"));
             int colsPerImage = g.rows() * g.cols();
             float[] cols = new float[OFF + g.N * colsPerImage];
-            java.util.Arrays.fill(cols, Float.NaN); // im2col must overwrite every element, padding included
+            Arrays.fill(cols, Float.NaN); // im2col must overwrite every element, padding included
             float[] gx = new float[OFF + g.N * g.image()];
-            java.util.Arrays.fill(gx, 1f); // col2im accumulates
+            Arrays.fill(gx, 1f); // col2im accumulates
             for (int n = 0; n < g.N; n++) {
                 g.im2col(x, OFF + n * g.image(), cols, OFF + n * colsPerImage);
                 g.col2im(gcols, OFF + n * colsPerImage, gx, OFF + n * g.image());
