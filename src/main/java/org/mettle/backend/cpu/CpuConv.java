@@ -1,9 +1,10 @@
 package org.mettle.backend.cpu;
 
+import java.util.Arrays;
+
 import static org.mettle.backend.cpu.SpatialArgs.countAtMost;
 import static org.mettle.backend.cpu.SpatialArgs.firstAtLeast;
 import static org.mettle.backend.cpu.SpatialArgs.grain;
-import static org.mettle.backend.cpu.SpatialArgs.requireNonNegative;
 import static org.mettle.backend.cpu.SpatialArgs.requirePositive;
 import static org.mettle.backend.cpu.SpatialArgs.requireSpan;
 
@@ -22,19 +23,7 @@ public final class CpuConv {
      * @throws IllegalArgumentException when a parameter is out of range or the (dilated) kernel does not fit
      */
     public static int outSize(int in, int k, int stride, int pad, int dil) {
-        requirePositive("conv", "input size", in);
-        requirePositive("conv", "kernel size", k);
-        requirePositive("conv", "stride", stride);
-        requirePositive("conv", "dilation", dil);
-        requireNonNegative("conv", "padding", pad);
-        long span = (long) dil * (k - 1) + 1;
-        long padded = in + 2L * pad;
-        if (padded < span) {
-            throw new IllegalArgumentException("conv: kernel " + k + " with dilation " + dil + " spans " + span
-                    + " but the padded input is only " + padded + " (input " + in + ", padding " + pad
-                    + "); use a smaller kernel or more padding");
-        }
-        return (int) ((padded - span) / stride + 1);
+        return SpatialArgs.outSize("conv", null, in, k, stride, pad, dil);
     }
 
     /**
@@ -44,8 +33,8 @@ public final class CpuConv {
      */
     public static void im2col(float[] in, int inOff, int C, int H, int W, int KH, int KW, int strideH, int strideW,
                               int padH, int padW, int dilH, int dilW, float[] cols, int colsOff) {
-        int OH = outSize(H, KH, strideH, padH, dilH);
-        int OW = outSize(W, KW, strideW, padW, dilW);
+        int OH = SpatialArgs.outSize("im2col", "height", H, KH, strideH, padH, dilH);
+        int OW = SpatialArgs.outSize("im2col", "width", W, KW, strideW, padW, dilW);
         requirePositive("im2col", "channels C", C);
         requireSpan("im2col", "input [C, H, W]", in, inOff, C, H, W);
         requireSpan("im2col", "cols [C*KH*KW, OH*OW]", cols, colsOff, C, KH, KW, OH, OW);
@@ -80,10 +69,10 @@ public final class CpuConv {
                     int dst = colsOff + r * L + oh * OW;
                     int ih = oh * strideH - padH + kh * dilH;
                     if (ih < 0 || ih >= H) {
-                        java.util.Arrays.fill(cols, dst, dst + OW, 0f);
+                        Arrays.fill(cols, dst, dst + OW, 0f);
                         continue;
                     }
-                    java.util.Arrays.fill(cols, dst, dst + owStart, 0f);
+                    Arrays.fill(cols, dst, dst + owStart, 0f);
                     int src = inOff + (c * H + ih) * W + colShift;
                     if (strideW == 1) {
                         System.arraycopy(in, src + owStart, cols, dst + owStart, owEnd - owStart);
@@ -92,7 +81,7 @@ public final class CpuConv {
                             cols[dst + ow] = in[src + ow * strideW];
                         }
                     }
-                    java.util.Arrays.fill(cols, dst + owEnd, dst + OW, 0f);
+                    Arrays.fill(cols, dst + owEnd, dst + OW, 0f);
                 }
             }
         });
@@ -105,8 +94,8 @@ public final class CpuConv {
      */
     public static void col2im(float[] cols, int colsOff, int C, int H, int W, int KH, int KW, int strideH, int strideW,
                               int padH, int padW, int dilH, int dilW, float[] gradIn, int gradInOff) {
-        int OH = outSize(H, KH, strideH, padH, dilH);
-        int OW = outSize(W, KW, strideW, padW, dilW);
+        int OH = SpatialArgs.outSize("col2im", "height", H, KH, strideH, padH, dilH);
+        int OW = SpatialArgs.outSize("col2im", "width", W, KW, strideW, padW, dilW);
         requirePositive("col2im", "channels C", C);
         requireSpan("col2im", "cols [C*KH*KW, OH*OW]", cols, colsOff, C, KH, KW, OH, OW);
         requireSpan("col2im", "gradIn [C, H, W]", gradIn, gradInOff, C, H, W);
@@ -128,8 +117,14 @@ public final class CpuConv {
                         int owEnd = Math.min(OW, countAtMost(W - 1 - colShift, strideW));
                         int src = colsOff + ((c * KH + kh) * KW + kw) * L + oh * OW;
                         int dst = dstRow + colShift;
-                        for (int ow = owStart; ow < owEnd; ow++) {
-                            gradIn[dst + ow * strideW] += cols[src + ow];
+                        if (strideW == 1) { // a unit-stride loop the JIT can vectorize
+                            for (int ow = owStart; ow < owEnd; ow++) {
+                                gradIn[dst + ow] += cols[src + ow];
+                            }
+                        } else {
+                            for (int ow = owStart; ow < owEnd; ow++) {
+                                gradIn[dst + ow * strideW] += cols[src + ow];
+                            }
                         }
                     }
                 }
@@ -145,8 +140,8 @@ public final class CpuConv {
      */
     public static void patchify(float[] in, int inOff, int C, int H, int W, int KH, int KW,
                                 float[] patches, int patchesOff) {
-        int OH = outSize(H, KH, KH, 0, 1);
-        int OW = outSize(W, KW, KW, 0, 1);
+        int OH = SpatialArgs.outSize("patchify", "height", H, KH, KH, 0, 1);
+        int OW = SpatialArgs.outSize("patchify", "width", W, KW, KW, 0, 1);
         requirePositive("patchify", "channels C", C);
         requireSpan("patchify", "input [C, H, W]", in, inOff, C, H, W);
         requireSpan("patchify", "patches [OH*OW, C*KH*KW]", patches, patchesOff, OH, OW, C, KH, KW);
@@ -169,8 +164,8 @@ public final class CpuConv {
     /** Adjoint of {@link #patchify}: ACCUMULATES patches [OH*OW, C*KH*KW] into the image gradient [C, H, W]. */
     public static void unpatchify(float[] patches, int patchesOff, int C, int H, int W, int KH, int KW,
                                   float[] gradIn, int gradInOff) {
-        int OH = outSize(H, KH, KH, 0, 1);
-        int OW = outSize(W, KW, KW, 0, 1);
+        int OH = SpatialArgs.outSize("unpatchify", "height", H, KH, KH, 0, 1);
+        int OW = SpatialArgs.outSize("unpatchify", "width", W, KW, KW, 0, 1);
         requirePositive("unpatchify", "channels C", C);
         requireSpan("unpatchify", "patches [OH*OW, C*KH*KW]", patches, patchesOff, OH, OW, C, KH, KW);
         requireSpan("unpatchify", "gradIn [C, H, W]", gradIn, gradInOff, C, H, W);
@@ -207,8 +202,8 @@ public final class CpuConv {
                                               int strideH, int strideW, int padH, int padW, int dilH, int dilW,
                                               float[] bias, int biasOff, float[] out, int outOff) {
         String op = "depthwiseConv2dForward";
-        int OH = outSize(H, KH, strideH, padH, dilH);
-        int OW = outSize(W, KW, strideW, padW, dilW);
+        int OH = SpatialArgs.outSize("depthwiseConv2dForward", "height", H, KH, strideH, padH, dilH);
+        int OW = SpatialArgs.outSize("depthwiseConv2dForward", "width", W, KW, strideW, padW, dilW);
         requirePositive(op, "batch N", N);
         requirePositive(op, "channels C", C);
         requireSpan(op, "input [N, C, H, W]", in, inOff, N, C, H, W);
@@ -225,7 +220,7 @@ public final class CpuConv {
                 int c = plane % C;
                 int dst = outOff + r * OW;
                 float b = bias == null ? 0f : bias[biasOff + c];
-                java.util.Arrays.fill(out, dst, dst + OW, b);
+                Arrays.fill(out, dst, dst + OW, b);
                 for (int kh = 0; kh < KH; kh++) {
                     int ih = oh * strideH - padH + kh * dilH;
                     if (ih < 0 || ih >= H) {
@@ -238,8 +233,14 @@ public final class CpuConv {
                         int owStart = Math.min(OW, firstAtLeast(-colShift, strideW));
                         int owEnd = Math.min(OW, countAtMost(W - 1 - colShift, strideW));
                         int src = srcRow + colShift;
-                        for (int ow = owStart; ow < owEnd; ow++) {
-                            out[dst + ow] += w * in[src + ow * strideW];
+                        if (strideW == 1) {
+                            for (int ow = owStart; ow < owEnd; ow++) {
+                                out[dst + ow] += w * in[src + ow];
+                            }
+                        } else {
+                            for (int ow = owStart; ow < owEnd; ow++) {
+                                out[dst + ow] += w * in[src + ow * strideW];
+                            }
                         }
                     }
                 }
@@ -259,8 +260,8 @@ public final class CpuConv {
                                                float[] gradIn, int gradInOff, float[] gradWeight, int gradWeightOff,
                                                float[] gradBias, int gradBiasOff) {
         String op = "depthwiseConv2dBackward";
-        int OH = outSize(H, KH, strideH, padH, dilH);
-        int OW = outSize(W, KW, strideW, padW, dilW);
+        int OH = SpatialArgs.outSize("depthwiseConv2dBackward", "height", H, KH, strideH, padH, dilH);
+        int OW = SpatialArgs.outSize("depthwiseConv2dBackward", "width", W, KW, strideW, padW, dilW);
         requirePositive(op, "batch N", N);
         requirePositive(op, "channels C", C);
         requireSpan(op, "gradOut [N, C, OH, OW]", gradOut, gradOutOff, N, C, OH, OW);
@@ -286,8 +287,14 @@ public final class CpuConv {
                             int owStart = Math.min(OW, firstAtLeast(-colShift, strideW));
                             int owEnd = Math.min(OW, countAtMost(W - 1 - colShift, strideW));
                             int dst = dstRow + colShift;
-                            for (int ow = owStart; ow < owEnd; ow++) {
-                                gradIn[dst + ow * strideW] += w * gradOut[src + ow];
+                            if (strideW == 1) {
+                                for (int ow = owStart; ow < owEnd; ow++) {
+                                    gradIn[dst + ow] += w * gradOut[src + ow];
+                                }
+                            } else {
+                                for (int ow = owStart; ow < owEnd; ow++) {
+                                    gradIn[dst + ow * strideW] += w * gradOut[src + ow];
+                                }
                             }
                         }
                     }

@@ -242,26 +242,45 @@ public final class CpuInterpolate {
         return !cubic && real < 0f ? 0f : real;
     }
 
-    /** out[p, oh, ow] = sum_i sum_j rowW[oh, i] * colW[ow, j] * in[p, rowIdx[oh, i], colIdx[ow, j]]. */
+    /** out[p, oh, ow] = sum_i rowW[oh, i] * (sum_j colW[ow, j] * in[p, rowIdx[oh, i], colIdx[ow, j]]). */
     private static void resampleForward(float[] in, int inOff, int H, int W, float[] out, int outOff, int OH, int OW,
                                         int planes, Taps rows, Taps cols) {
         int rt = rows.taps;
         int ct = cols.taps;
+        int[] rowIndex = rows.index;
+        float[] rowWeight = rows.weight;
+        int[] colIndex = cols.index;
+        float[] colWeight = cols.weight;
         CpuParallel.parallelFor(planes * OH, grain((long) OW * rt * ct), (from, to) -> {
             for (int r = from; r < to; r++) {
                 int plane = r / OH;
                 int oh = r % OH;
                 int planeBase = inOff + plane * H * W;
                 int dst = outOff + r * OW;
+                if (rt == 2 && ct == 2) {
+                    int top = planeBase + rowIndex[2 * oh] * W;
+                    int bottom = planeBase + rowIndex[2 * oh + 1] * W;
+                    float wTop = rowWeight[2 * oh];
+                    float wBottom = rowWeight[2 * oh + 1];
+                    for (int ow = 0; ow < OW; ow++) {
+                        int left = colIndex[2 * ow];
+                        int right = colIndex[2 * ow + 1];
+                        float wLeft = colWeight[2 * ow];
+                        float wRight = colWeight[2 * ow + 1];
+                        out[dst + ow] = wTop * (wLeft * in[top + left] + wRight * in[top + right])
+                                + wBottom * (wLeft * in[bottom + left] + wRight * in[bottom + right]);
+                    }
+                    continue;
+                }
                 for (int ow = 0; ow < OW; ow++) {
                     float acc = 0f;
                     for (int i = 0; i < rt; i++) {
-                        int src = planeBase + rows.index[oh * rt + i] * W;
+                        int src = planeBase + rowIndex[oh * rt + i] * W;
                         float rowAcc = 0f;
                         for (int j = 0; j < ct; j++) {
-                            rowAcc += cols.weight[ow * ct + j] * in[src + cols.index[ow * ct + j]];
+                            rowAcc += colWeight[ow * ct + j] * in[src + colIndex[ow * ct + j]];
                         }
-                        acc += rows.weight[oh * rt + i] * rowAcc;
+                        acc += rowWeight[oh * rt + i] * rowAcc;
                     }
                     out[dst + ow] = acc;
                 }
@@ -274,18 +293,30 @@ public final class CpuInterpolate {
                                          int H, int W, int planes, Taps rows, Taps cols) {
         int rt = rows.taps;
         int ct = cols.taps;
+        int[] rowIndex = rows.index;
+        float[] rowWeight = rows.weight;
+        int[] colIndex = cols.index;
+        float[] colWeight = cols.weight;
         CpuParallel.parallelFor(planes, grain((long) OH * OW * rt * ct), (from, to) -> {
             for (int plane = from; plane < to; plane++) {
                 int planeBase = gradInOff + plane * H * W;
                 for (int oh = 0; oh < OH; oh++) {
                     int src = gradOutOff + (plane * OH + oh) * OW;
                     for (int i = 0; i < rt; i++) {
-                        int dstRow = planeBase + rows.index[oh * rt + i] * W;
-                        float wRow = rows.weight[oh * rt + i];
+                        int dstRow = planeBase + rowIndex[oh * rt + i] * W;
+                        float wRow = rowWeight[oh * rt + i];
+                        if (ct == 2) {
+                            for (int ow = 0; ow < OW; ow++) {
+                                float g = wRow * gradOut[src + ow];
+                                gradIn[dstRow + colIndex[2 * ow]] += colWeight[2 * ow] * g;
+                                gradIn[dstRow + colIndex[2 * ow + 1]] += colWeight[2 * ow + 1] * g;
+                            }
+                            continue;
+                        }
                         for (int ow = 0; ow < OW; ow++) {
                             float g = wRow * gradOut[src + ow];
                             for (int j = 0; j < ct; j++) {
-                                gradIn[dstRow + cols.index[ow * ct + j]] += cols.weight[ow * ct + j] * g;
+                                gradIn[dstRow + colIndex[ow * ct + j]] += colWeight[ow * ct + j] * g;
                             }
                         }
                     }

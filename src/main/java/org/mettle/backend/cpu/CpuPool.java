@@ -18,13 +18,18 @@ public final class CpuPool {
      * at most half the window.
      */
     public static int outSize(int in, int k, int stride, int pad) {
-        requirePositive("pool", "window size", k);
-        requireNonNegative("pool", "padding", pad);
+        return outSize("pool", null, in, k, stride, pad);
+    }
+
+    private static int outSize(String op, String axis, int in, int k, int stride, int pad) {
+        String where = axis == null ? op : op + " (" + axis + ")";
+        requirePositive(where, "window size", k);
+        requireNonNegative(where, "padding", pad);
         if (pad > k / 2) {
-            throw new IllegalArgumentException("pool: padding " + pad + " is more than half the window " + k
+            throw new IllegalArgumentException(where + ": padding " + pad + " is more than half the window " + k
                     + "; use padding <= " + (k / 2));
         }
-        return CpuConv.outSize(in, k, stride, pad, 1);
+        return SpatialArgs.outSize(op, axis, in, k, stride, pad, 1);
     }
 
     // ---------------------------------------------------------------- average
@@ -37,8 +42,8 @@ public final class CpuPool {
                                         int strideH, int strideW, int padH, int padW, boolean countIncludePad,
                                         float[] out, int outOff) {
         String op = "avgPool2dForward";
-        int OH = outSize(H, KH, strideH, padH);
-        int OW = outSize(W, KW, strideW, padW);
+        int OH = outSize(op, "height", H, KH, strideH, padH);
+        int OW = outSize(op, "width", W, KW, strideW, padW);
         requirePositive(op, "planes", planes);
         requireSpan(op, "input [planes, H, W]", in, inOff, planes, H, W);
         requireSpan(op, "out [planes, OH, OW]", out, outOff, planes, OH, OW);
@@ -82,8 +87,8 @@ public final class CpuPool {
                                          int strideH, int strideW, int padH, int padW, boolean countIncludePad,
                                          float[] gradIn, int gradInOff) {
         String op = "avgPool2dBackward";
-        int OH = outSize(H, KH, strideH, padH);
-        int OW = outSize(W, KW, strideW, padW);
+        int OH = outSize(op, "height", H, KH, strideH, padH);
+        int OW = outSize(op, "width", W, KW, strideW, padW);
         requirePositive(op, "planes", planes);
         requireSpan(op, "gradOut [planes, OH, OW]", gradOut, gradOutOff, planes, OH, OW);
         requireSpan(op, "gradIn [planes, H, W]", gradIn, gradInOff, planes, H, W);
@@ -131,8 +136,8 @@ public final class CpuPool {
                                         int strideH, int strideW, int padH, int padW,
                                         float[] out, int outOff, int[] argmax, int argmaxOff) {
         String op = "maxPool2dForward";
-        int OH = outSize(H, KH, strideH, padH);
-        int OW = outSize(W, KW, strideW, padW);
+        int OH = outSize(op, "height", H, KH, strideH, padH);
+        int OW = outSize(op, "width", W, KW, strideW, padW);
         requirePositive(op, "planes", planes);
         requireSpan(op, "input [planes, H, W]", in, inOff, planes, H, W);
         requireSpan(op, "out [planes, OH, OW]", out, outOff, planes, OH, OW);

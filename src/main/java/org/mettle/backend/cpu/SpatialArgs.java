@@ -43,6 +43,28 @@ final class SpatialArgs {
         return (int) need;
     }
 
+    /**
+     * Convolution/pooling output length along one axis, {@code floor((in + 2 pad - dil (k - 1) - 1) / stride) + 1},
+     * with an error naming the op and the axis (null: not named) when a parameter is out of range or the window
+     * does not fit.
+     */
+    static int outSize(String op, String axis, int in, int k, int stride, int pad, int dil) {
+        String where = axis == null ? op : op + " (" + axis + ")";
+        requirePositive(where, "input size", in);
+        requirePositive(where, "kernel size", k);
+        requirePositive(where, "stride", stride);
+        requirePositive(where, "dilation", dil);
+        requireNonNegative(where, "padding", pad);
+        long span = (long) dil * (k - 1) + 1;
+        long padded = in + 2L * pad;
+        if (padded < span) {
+            throw new IllegalArgumentException(where + ": kernel " + k + " with dilation " + dil + " spans " + span
+                    + " but the padded input is only " + padded + " (input " + in + ", padding " + pad
+                    + "); use a smaller kernel or more padding");
+        }
+        return (int) ((padded - span) / stride + 1);
+    }
+
     static void requirePositive(String op, String what, int value) {
         if (value < 1) {
             throw new IllegalArgumentException(op + ": " + what + " must be >= 1, got " + value);
