@@ -1,7 +1,9 @@
 package org.mettle.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -12,10 +14,43 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorAttentionKernels implements AttentionKernels {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = SPECIES.length();
+    /*
+     * Dot products of one row with LANES keys end as one accumulator per key; a transpose-reduce tree turns them into
+     * one vector whose lane k is key k's sum, instead of LANES horizontal reductions (which C2 does lane by lane for
+     * floats). Each tree step, for s = 1, 2, 4, 8, is x.blend(y, BITs) + y.blend(x, BITs).rearrange(SWAPs): lane l
+     * gets x[l] + x[l ^ s] where bit s of l is clear and y[l] + y[l ^ s] where it is set. The steps are written out
+     * in place (not as a helper) so C2 inlines them and never boxes a vector. Only for LANES 8 or 16.
+     */
+    private static final boolean TREE = LANES == 8 || LANES == 16;
+    private static final VectorShuffle<Float> SWAP1 = swap(1);
+    private static final VectorShuffle<Float> SWAP2 = swap(2);
+    private static final VectorShuffle<Float> SWAP4 = swap(4);
+    private static final VectorShuffle<Float> SWAP8 = swap(8);
+    private static final VectorMask<Float> BIT1 = bit(1);
+    private static final VectorMask<Float> BIT2 = bit(2);
+    private static final VectorMask<Float> BIT4 = bit(4);
+    private static final VectorMask<Float> BIT8 = bit(8);
 
     private final ScalarAttentionKernels scalar = new ScalarAttentionKernels();
 
     VectorAttentionKernels() {}
+
+    /** Floats per vector in this JVM (16 with AVX-512, 8 with AVX2 or -XX:MaxVectorSize=32). */
+    static int lanes() {
+        return LANES;
+    }
+
+    private static VectorShuffle<Float> swap(int s) {
+        return VectorShuffle.fromOp(SPECIES, l -> s < LANES ? l ^ s : l);
+    }
+
+    private static VectorMask<Float> bit(int s) {
+        boolean[] bits = new boolean[LANES];
+        for (int l = 0; l < LANES; l++) {
+            bits[l] = (l & s) != 0;
+        }
+        return VectorMask.fromArray(SPECIES, bits, 0);
+    }
 
     @Override
     public void dotTile(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int bStride, int cols, int d,
@@ -26,6 +61,23 @@ final class VectorAttentionKernels implements AttentionKernels {
             return;
         }
         int i = 0;
+        if (TREE && cols >= LANES) {
+            int jv = cols - cols % LANES;
+            for (; i < rows; i++) {
+                int ai = aOff + i * aStride;
+                for (int j = 0; j < jv; j += LANES) {
+                    if (LANES == 16) {
+                        dotRow16(a, ai, b, bOff + j * bStride, bStride, d, dv, s, i * ldS + j);
+                    } else {
+                        dotRow8(a, ai, b, bOff + j * bStride, bStride, d, dv, s, i * ldS + j);
+                    }
+                }
+                for (int j = jv; j < cols; j++) {
+                    s[i * ldS + j] = dot(a, ai, b, bOff + j * bStride, d);
+                }
+            }
+            return;
+        }
         for (; i + 2 <= rows; i += 2) {
             int a0 = aOff + i * aStride;
             int a1 = a0 + aStride;
@@ -48,6 +100,80 @@ final class VectorAttentionKernels implements AttentionKernels {
             for (; j < cols; j++) {
                 s[i * ldS + j] = dot(a, a0, b, bOff + j * bStride, d);
             }
+        }
+    }
+
+    /** One row against 16 consecutive key rows; the 16 dot products land in s[si .. si+16). */
+    private static void dotRow16(float[] a, int ai, float[] b, int b0, int bStride, int d, int dv, float[] s, int si) {
+        FloatVector c0 = FloatVector.zero(SPECIES), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        FloatVector c8 = c0, c9 = c0, c10 = c0, c11 = c0, c12 = c0, c13 = c0, c14 = c0, c15 = c0;
+        for (int t = 0; t < dv; t += LANES) {
+            FloatVector x = FloatVector.fromArray(SPECIES, a, ai + t);
+            int bt = b0 + t;
+            c0 = x.fma(FloatVector.fromArray(SPECIES, b, bt), c0);
+            c1 = x.fma(FloatVector.fromArray(SPECIES, b, bt + bStride), c1);
+            c2 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 2 * bStride), c2);
+            c3 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 3 * bStride), c3);
+            c4 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 4 * bStride), c4);
+            c5 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 5 * bStride), c5);
+            c6 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 6 * bStride), c6);
+            c7 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 7 * bStride), c7);
+            c8 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 8 * bStride), c8);
+            c9 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 9 * bStride), c9);
+            c10 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 10 * bStride), c10);
+            c11 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 11 * bStride), c11);
+            c12 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 12 * bStride), c12);
+            c13 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 13 * bStride), c13);
+            c14 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 14 * bStride), c14);
+            c15 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 15 * bStride), c15);
+        }
+        FloatVector p0 = c0.blend(c1, BIT1).add(c1.blend(c0, BIT1).rearrange(SWAP1)), p1 = c2.blend(c3, BIT1).add(c3.blend(c2, BIT1).rearrange(SWAP1));
+        FloatVector p2 = c4.blend(c5, BIT1).add(c5.blend(c4, BIT1).rearrange(SWAP1)), p3 = c6.blend(c7, BIT1).add(c7.blend(c6, BIT1).rearrange(SWAP1));
+        FloatVector p4 = c8.blend(c9, BIT1).add(c9.blend(c8, BIT1).rearrange(SWAP1)), p5 = c10.blend(c11, BIT1).add(c11.blend(c10, BIT1).rearrange(SWAP1));
+        FloatVector p6 = c12.blend(c13, BIT1).add(c13.blend(c12, BIT1).rearrange(SWAP1)), p7 = c14.blend(c15, BIT1).add(c15.blend(c14, BIT1).rearrange(SWAP1));
+        FloatVector q0 = p0.blend(p1, BIT2).add(p1.blend(p0, BIT2).rearrange(SWAP2)), q1 = p2.blend(p3, BIT2).add(p3.blend(p2, BIT2).rearrange(SWAP2));
+        FloatVector q2 = p4.blend(p5, BIT2).add(p5.blend(p4, BIT2).rearrange(SWAP2)), q3 = p6.blend(p7, BIT2).add(p7.blend(p6, BIT2).rearrange(SWAP2));
+        FloatVector r0 = q0.blend(q1, BIT4).add(q1.blend(q0, BIT4).rearrange(SWAP4)), r1 = q2.blend(q3, BIT4).add(q3.blend(q2, BIT4).rearrange(SWAP4));
+        r0.blend(r1, BIT8).add(r1.blend(r0, BIT8).rearrange(SWAP8)).intoArray(s, si);
+        if (dv < d) {
+            tailDots(a, ai, b, b0, bStride, 16, dv, d, s, si);
+        }
+    }
+
+    /** One row against 8 consecutive key rows (8-lane vectors). */
+    private static void dotRow8(float[] a, int ai, float[] b, int b0, int bStride, int d, int dv, float[] s, int si) {
+        FloatVector c0 = FloatVector.zero(SPECIES), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        for (int t = 0; t < dv; t += LANES) {
+            FloatVector x = FloatVector.fromArray(SPECIES, a, ai + t);
+            int bt = b0 + t;
+            c0 = x.fma(FloatVector.fromArray(SPECIES, b, bt), c0);
+            c1 = x.fma(FloatVector.fromArray(SPECIES, b, bt + bStride), c1);
+            c2 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 2 * bStride), c2);
+            c3 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 3 * bStride), c3);
+            c4 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 4 * bStride), c4);
+            c5 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 5 * bStride), c5);
+            c6 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 6 * bStride), c6);
+            c7 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 7 * bStride), c7);
+        }
+        FloatVector p0 = c0.blend(c1, BIT1).add(c1.blend(c0, BIT1).rearrange(SWAP1)), p1 = c2.blend(c3, BIT1).add(c3.blend(c2, BIT1).rearrange(SWAP1));
+        FloatVector p2 = c4.blend(c5, BIT1).add(c5.blend(c4, BIT1).rearrange(SWAP1)), p3 = c6.blend(c7, BIT1).add(c7.blend(c6, BIT1).rearrange(SWAP1));
+        FloatVector q0 = p0.blend(p1, BIT2).add(p1.blend(p0, BIT2).rearrange(SWAP2)), q1 = p2.blend(p3, BIT2).add(p3.blend(p2, BIT2).rearrange(SWAP2));
+        q0.blend(q1, BIT4).add(q1.blend(q0, BIT4).rearrange(SWAP4)).intoArray(s, si);
+        if (dv < d) {
+            tailDots(a, ai, b, b0, bStride, 8, dv, d, s, si);
+        }
+    }
+
+    /** Adds the head-dim remainder [from, to) of `keys` dot products to s[si ..]. */
+    private static void tailDots(float[] a, int ai, float[] b, int b0, int bStride, int keys, int from, int to,
+                                 float[] s, int si) {
+        for (int j = 0; j < keys; j++) {
+            int bj = b0 + j * bStride;
+            float acc = 0f;
+            for (int t = from; t < to; t++) {
+                acc += a[ai + t] * b[bj + t];
+            }
+            s[si + j] += acc;
         }
     }
 
