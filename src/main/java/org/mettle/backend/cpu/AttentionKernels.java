@@ -19,7 +19,7 @@ interface AttentionKernels {
     void mulAddTransposed(float[] p, int ldP, int rows, int cols, float[] x, int xOff, int xStride, int d,
                           float[] y, int yOff, int yStride);
 
-    /** s[sOff + j] = s[sOff + j] * scale + bias[biasOff + j] + mask[maskOff + j]; bias and mask may be null (absent). */
+    /** s[sOff + j] = s[sOff + j] * scale + bias[biasOff + j] + mask[maskOff + j]; bias and mask may be null. */
     void logits(float[] s, int sOff, int n, float scale, float[] bias, int biasOff, float[] mask, int maskOff);
 
     /** Maximum of a[off .. off+n), n >= 1; -inf when every element is -inf. */

@@ -17,7 +17,7 @@ public record AttnLayout(int off, int sB, int sH, int sN) {
         return new AttnLayout(0, heads * tokens * headDim, tokens * headDim, headDim);
     }
 
-    /** A contiguous [B, N, H, D] tensor, i.e. [B, N, H*D] with heads side by side (the input of the output projection). */
+    /** A contiguous [B, N, H, D] tensor, i.e. [B, N, H*D] with heads side by side (the output projection input). */
     public static AttnLayout tokenMajor(int heads, int tokens, int headDim) {
         return new AttnLayout(0, tokens * heads * headDim, headDim, heads * headDim);
     }

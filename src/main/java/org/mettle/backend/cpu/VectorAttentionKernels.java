@@ -127,13 +127,20 @@ final class VectorAttentionKernels implements AttentionKernels {
             c14 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 14 * bStride), c14);
             c15 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 15 * bStride), c15);
         }
-        FloatVector p0 = c0.blend(c1, BIT1).add(c1.blend(c0, BIT1).rearrange(SWAP1)), p1 = c2.blend(c3, BIT1).add(c3.blend(c2, BIT1).rearrange(SWAP1));
-        FloatVector p2 = c4.blend(c5, BIT1).add(c5.blend(c4, BIT1).rearrange(SWAP1)), p3 = c6.blend(c7, BIT1).add(c7.blend(c6, BIT1).rearrange(SWAP1));
-        FloatVector p4 = c8.blend(c9, BIT1).add(c9.blend(c8, BIT1).rearrange(SWAP1)), p5 = c10.blend(c11, BIT1).add(c11.blend(c10, BIT1).rearrange(SWAP1));
-        FloatVector p6 = c12.blend(c13, BIT1).add(c13.blend(c12, BIT1).rearrange(SWAP1)), p7 = c14.blend(c15, BIT1).add(c15.blend(c14, BIT1).rearrange(SWAP1));
-        FloatVector q0 = p0.blend(p1, BIT2).add(p1.blend(p0, BIT2).rearrange(SWAP2)), q1 = p2.blend(p3, BIT2).add(p3.blend(p2, BIT2).rearrange(SWAP2));
-        FloatVector q2 = p4.blend(p5, BIT2).add(p5.blend(p4, BIT2).rearrange(SWAP2)), q3 = p6.blend(p7, BIT2).add(p7.blend(p6, BIT2).rearrange(SWAP2));
-        FloatVector r0 = q0.blend(q1, BIT4).add(q1.blend(q0, BIT4).rearrange(SWAP4)), r1 = q2.blend(q3, BIT4).add(q3.blend(q2, BIT4).rearrange(SWAP4));
+        FloatVector p0 = c0.blend(c1, BIT1).add(c1.blend(c0, BIT1).rearrange(SWAP1));
+        FloatVector p1 = c2.blend(c3, BIT1).add(c3.blend(c2, BIT1).rearrange(SWAP1));
+        FloatVector p2 = c4.blend(c5, BIT1).add(c5.blend(c4, BIT1).rearrange(SWAP1));
+        FloatVector p3 = c6.blend(c7, BIT1).add(c7.blend(c6, BIT1).rearrange(SWAP1));
+        FloatVector p4 = c8.blend(c9, BIT1).add(c9.blend(c8, BIT1).rearrange(SWAP1));
+        FloatVector p5 = c10.blend(c11, BIT1).add(c11.blend(c10, BIT1).rearrange(SWAP1));
+        FloatVector p6 = c12.blend(c13, BIT1).add(c13.blend(c12, BIT1).rearrange(SWAP1));
+        FloatVector p7 = c14.blend(c15, BIT1).add(c15.blend(c14, BIT1).rearrange(SWAP1));
+        FloatVector q0 = p0.blend(p1, BIT2).add(p1.blend(p0, BIT2).rearrange(SWAP2));
+        FloatVector q1 = p2.blend(p3, BIT2).add(p3.blend(p2, BIT2).rearrange(SWAP2));
+        FloatVector q2 = p4.blend(p5, BIT2).add(p5.blend(p4, BIT2).rearrange(SWAP2));
+        FloatVector q3 = p6.blend(p7, BIT2).add(p7.blend(p6, BIT2).rearrange(SWAP2));
+        FloatVector r0 = q0.blend(q1, BIT4).add(q1.blend(q0, BIT4).rearrange(SWAP4));
+        FloatVector r1 = q2.blend(q3, BIT4).add(q3.blend(q2, BIT4).rearrange(SWAP4));
         r0.blend(r1, BIT8).add(r1.blend(r0, BIT8).rearrange(SWAP8)).intoArray(s, si);
         if (dv < d) {
             tailDots(a, ai, b, b0, bStride, 16, dv, d, s, si);
@@ -155,9 +162,12 @@ final class VectorAttentionKernels implements AttentionKernels {
             c6 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 6 * bStride), c6);
             c7 = x.fma(FloatVector.fromArray(SPECIES, b, bt + 7 * bStride), c7);
         }
-        FloatVector p0 = c0.blend(c1, BIT1).add(c1.blend(c0, BIT1).rearrange(SWAP1)), p1 = c2.blend(c3, BIT1).add(c3.blend(c2, BIT1).rearrange(SWAP1));
-        FloatVector p2 = c4.blend(c5, BIT1).add(c5.blend(c4, BIT1).rearrange(SWAP1)), p3 = c6.blend(c7, BIT1).add(c7.blend(c6, BIT1).rearrange(SWAP1));
-        FloatVector q0 = p0.blend(p1, BIT2).add(p1.blend(p0, BIT2).rearrange(SWAP2)), q1 = p2.blend(p3, BIT2).add(p3.blend(p2, BIT2).rearrange(SWAP2));
+        FloatVector p0 = c0.blend(c1, BIT1).add(c1.blend(c0, BIT1).rearrange(SWAP1));
+        FloatVector p1 = c2.blend(c3, BIT1).add(c3.blend(c2, BIT1).rearrange(SWAP1));
+        FloatVector p2 = c4.blend(c5, BIT1).add(c5.blend(c4, BIT1).rearrange(SWAP1));
+        FloatVector p3 = c6.blend(c7, BIT1).add(c7.blend(c6, BIT1).rearrange(SWAP1));
+        FloatVector q0 = p0.blend(p1, BIT2).add(p1.blend(p0, BIT2).rearrange(SWAP2));
+        FloatVector q1 = p2.blend(p3, BIT2).add(p3.blend(p2, BIT2).rearrange(SWAP2));
         q0.blend(q1, BIT4).add(q1.blend(q0, BIT4).rearrange(SWAP4)).intoArray(s, si);
         if (dv < d) {
             tailDots(a, ai, b, b0, bStride, 8, dv, d, s, si);

@@ -159,7 +159,7 @@ class CpuAttentionTest {
     static AttentionKernels vectorKernels() {
         AttentionKernels kv = VectorSupport.load(AttentionKernels.class,
                 "org.mettle.backend.cpu.VectorAttentionKernels", null);
-        assertNotNull(kv, "the Vector API path must be testable: run the tests with --add-modules jdk.incubator.vector");
+        assertNotNull(kv, "the Vector API path must be tested: run the tests with --add-modules jdk.incubator.vector");
         return kv;
     }
 
@@ -544,7 +544,8 @@ class CpuAttentionTest {
         Case c = new Case(2, 3, 45, 77, 40, Kind.PADDED, 71).withBias(2, 3);
         Result s = run(c, scalarKernels(), CpuAttention.BackwardSchedule.AUTO, 0, 0, 0f);
         Result v = run(c, vectorKernels(), CpuAttention.BackwardSchedule.AUTO, 0, 0, 0f);
-        for (float[][] pair : new float[][][] {{s.o, v.o}, {s.dq, v.dq}, {s.dk, v.dk}, {s.dv, v.dv}, {s.dBias, v.dBias}}) {
+        float[][][] pairs = {{s.o, v.o}, {s.dq, v.dq}, {s.dk, v.dk}, {s.dv, v.dv}, {s.dBias, v.dBias}};
+        for (float[][] pair : pairs) {
             for (int i = 0; i < pair[0].length; i++) {
                 assertEquals(pair[0][i], pair[1][i], 1e-5f * Math.max(1f, Math.abs(pair[0][i])), "element " + i);
             }
