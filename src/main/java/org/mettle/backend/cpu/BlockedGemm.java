@@ -1,0 +1,316 @@
+package org.mettle.backend.cpu;
+
+/**
+ * The GotoBLAS/BLIS loop nest shared by the scalar and vector kernels; subclasses supply only the register-tiled
+ * micro-kernel. For each NC-wide column block and KC-deep slice of k, op(B) is packed into NR-wide micro-panels
+ * (shared by all threads), then every MC-row block of op(A) is packed into MR-tall micro-panels (per thread) and
+ * multiplied tile by tile. Packing absorbs the transposes and pads edges with zeros, so the micro-kernel always
+ * sees full MR x NR tiles; partial tiles are computed into a scratch tile and merged.
+ */
+abstract class BlockedGemm implements GemmKernel {
+    /** Below this m*n*k a call runs on the calling thread: forking would cost more than it saves. */
+    private static final long PARALLEL_MIN_MNK = 1L << 18;
+    /** Smallest B-packing job worth splitting across threads, in floats. */
+    private static final int PARALLEL_PACK_MIN_FLOATS = 1 << 15;
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+    /** Register tile: rows of op(A) and columns of op(B) per micro-kernel call. */
+    protected final int mr;
+    protected final int nr;
+    private final int kcMax;
+    private final int mcMax;
+    private final int ncMax;
+
+    /**
+     * @param kc depth of a packed slice (an NR x KC micro-panel of B should stay in L1)
+     * @param mc rows of a packed A block (MC x KC should stay in L2); rounded to a multiple of mr
+     * @param nc columns of a packed B block (KC x NC is shared through L3); rounded to a multiple of nr
+     */
+    protected BlockedGemm(int mr, int nr, int kc, int mc, int nc) {
+        this.mr = mr;
+        this.nr = nr;
+        this.kcMax = Math.max(1, kc);
+        this.mcMax = roundUp(Math.max(mc, mr), mr);
+        this.ncMax = roundUp(Math.max(nc, nr), nr);
+    }
+
+    /**
+     * Multiplies one full tile: acc[r][j] = sum over p < kc of pa[aIdx + p*mr + r] * pb[bIdx + p*nr + j], then
+     * c[cIdx + r*ldc + j] = acc[r][j] (+ c[...] when accumulate) for r < mr, j < nr. Alpha is already folded
+     * into the packed A and beta applied to C beforehand, so the epilogue stays small enough for C2 to inline.
+     */
+    protected abstract void microKernel(int kc, float[] pa, int aIdx, float[] pb, int bIdx,
+                                        float[] c, int cIdx, int ldc, boolean accumulate);
+
+    @Override
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                      float beta, float[] c, int cOff, int ldc) {
+        GemmChecks.checkSizes(m, n, k);
+        GemmChecks.checkOperands(transA, transB, m, n, k, a, aOff, lda, 0, b, bOff, ldb, 0, c, cOff, ldc, 0, 1);
+        gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc,
+                CpuParallel.threads() > 1);
+    }
+
+    @Override
+    public void sgemmBatched(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                             float[] a, int aOff, int lda, int strideA, float[] b, int bOff, int ldb, int strideB,
+                             float beta, float[] c, int cOff, int ldc, int strideC) {
+        GemmChecks.checkSizes(m, n, k);
+        GemmChecks.checkBatch(batch, strideA, strideB, strideC, m, n);
+        GemmChecks.checkOperands(transA, transB, m, n, k, a, aOff, lda, strideA, b, bOff, ldb, strideB,
+                c, cOff, ldc, strideC, batch);
+        if (batch == 0 || m == 0 || n == 0) {
+            return;
+        }
+        int threads = CpuParallel.threads();
+        long mnk = (long) m * n * k;
+        boolean splitBatch = threads > 1 && batch > 1
+                && (batch % threads == 0 || batch >= 8 * threads || mnk < 8 * PARALLEL_MIN_MNK);
+        if (!splitBatch) {
+            for (int i = 0; i < batch; i++) {
+                gemm(transA, transB, m, n, k, alpha, a, aOff + i * strideA, lda, b, bOff + i * strideB, ldb,
+                        beta, c, cOff + i * strideC, ldc, threads > 1);
+            }
+            return;
+        }
+        int grain = (int) Math.max(1, Math.min(batch, PARALLEL_MIN_MNK / Math.max(1, mnk)));
+        CpuParallel.parallelFor(batch, grain, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                gemm(transA, transB, m, n, k, alpha, a, aOff + i * strideA, lda, b, bOff + i * strideB, ldb,
+                        beta, c, cOff + i * strideC, ldc, false);
+            }
+        });
+    }
+
+    /** Arguments already checked. {@code parallel} false keeps the whole product on the calling thread. */
+    private void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                      float beta, float[] c, int cOff, int ldc, boolean parallel) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0 || alpha == 0f) {
+            scale(m, n, beta, c, cOff, ldc);
+            return;
+        }
+        if (beta != 0f && beta != 1f) {
+            scale(m, n, beta, c, cOff, ldc);
+        }
+        int threads = CpuParallel.threads();
+        boolean par = parallel && threads > 1 && (long) m * n * k >= PARALLEL_MIN_MNK;
+        Workspace ws = WORKSPACE.get();
+        for (int jc = 0; jc < n; jc += ncMax) {
+            int nc = Math.min(ncMax, n - jc);
+            int panels = ceilDiv(nc, nr);
+            for (int pc = 0; pc < k; pc += kcMax) {
+                int kc = Math.min(kcMax, k - pc);
+                boolean accumulate = pc > 0 || beta != 0f;
+                float[] pb = ws.packedB(panels * nr * kc);
+                final int jc0 = jc;
+                final int pc0 = pc;
+                if (par && panels > 1 && panels * nr * kc >= PARALLEL_PACK_MIN_FLOATS) {
+                    CpuParallel.parallelFor(panels, 1,
+                            (p0, p1) -> packB(transB, b, bOff, ldb, n, jc0, pc0, kc, p0, p1, pb));
+                } else {
+                    packB(transB, b, bOff, ldb, n, jc0, pc0, kc, 0, panels, pb);
+                }
+                if (!par) {
+                    int mc = Math.min(mcMax, roundUp(m, mr));
+                    for (int ic = 0; ic < m; ic += mc) {
+                        int rows = Math.min(mc, m - ic);
+                        float[] pa = ws.packedA(roundUp(rows, mr) * kc);
+                        packA(transA, a, aOff, lda, alpha, ic, rows, pc, kc, pa);
+                        macroKernel(pa, ic, rows, pb, jc, nc, 0, panels, kc, accumulate, c, cOff, ldc, ws);
+                    }
+                    continue;
+                }
+                // Enough blocks for every thread to get about two, so work stealing can even out a busy core.
+                int mc = Math.min(mcMax, Math.max(mr, roundUp(ceilDiv(m, 2 * threads), mr)));
+                int mBlocks = ceilDiv(m, mc);
+                int nParts = Math.max(1, Math.min(panels, ceilDiv(2 * threads, mBlocks)));
+                CpuParallel.parallelFor(mBlocks * nParts, 1, (from, to) -> {
+                    Workspace w = WORKSPACE.get();
+                    int packedBlock = -1;
+                    float[] pa = null;
+                    for (int item = from; item < to; item++) {
+                        int block = item / nParts;
+                        int part = item % nParts;
+                        int ic = block * mc;
+                        int rows = Math.min(mc, m - ic);
+                        if (block != packedBlock) {
+                            pa = w.packedA(roundUp(rows, mr) * kc);
+                            packA(transA, a, aOff, lda, alpha, ic, rows, pc0, kc, pa);
+                            packedBlock = block;
+                        }
+                        int p0 = (int) ((long) panels * part / nParts);
+                        int p1 = (int) ((long) panels * (part + 1) / nParts);
+                        macroKernel(pa, ic, rows, pb, jc0, nc, p0, p1, kc, accumulate, c, cOff, ldc, w);
+                    }
+                });
+            }
+        }
+    }
+
+    /** Multiplies a packed A block (rows starting at row ic) by packed B micro-panels [p0, p1) into C. */
+    private void macroKernel(float[] pa, int ic, int rows, float[] pb, int jc, int nc, int p0, int p1, int kc,
+                             boolean accumulate, float[] c, int cOff, int ldc, Workspace ws) {
+        for (int panel = p0; panel < p1; panel++) {
+            int j = panel * nr;
+            int cols = Math.min(nr, nc - j);
+            int bIdx = j * kc;
+            for (int ir = 0; ir < rows; ir += mr) {
+                int h = Math.min(mr, rows - ir);
+                int cIdx = cOff + (ic + ir) * ldc + jc + j;
+                if (h == mr && cols == nr) {
+                    microKernel(kc, pa, ir * kc, pb, bIdx, c, cIdx, ldc, accumulate);
+                } else {
+                    float[] tile = ws.tile(mr * nr);
+                    microKernel(kc, pa, ir * kc, pb, bIdx, tile, 0, nr, false);
+                    mergeTile(tile, h, cols, accumulate, c, cIdx, ldc);
+                }
+            }
+        }
+    }
+
+    private void mergeTile(float[] tile, int h, int cols, boolean accumulate, float[] c, int cIdx, int ldc) {
+        for (int r = 0; r < h; r++) {
+            int t = r * nr;
+            int o = cIdx + r * ldc;
+            if (accumulate) {
+                for (int j = 0; j < cols; j++) {
+                    c[o + j] += tile[t + j];
+                }
+            } else {
+                System.arraycopy(tile, t, c, o, cols);
+            }
+        }
+    }
+
+    /**
+     * Packs rows [ic, ic + rows) x depth [pc, pc + kc) of op(A) as MR-tall micro-panels: panel q starts at
+     * q*mr*kc and holds alpha times element (row q*mr + r, depth p) at p*mr + r. Rows past the block are zero.
+     */
+    private void packA(boolean transA, float[] a, int aOff, int lda, float alpha, int ic, int rows, int pc, int kc,
+                       float[] pa) {
+        for (int ir = 0; ir < rows; ir += mr) {
+            int h = Math.min(mr, rows - ir);
+            int base = ir * kc;
+            if (!transA) {
+                for (int r = 0; r < h; r++) {
+                    int src = aOff + (ic + ir + r) * lda + pc;
+                    if (alpha == 1f) {
+                        for (int p = 0; p < kc; p++) {
+                            pa[base + p * mr + r] = a[src + p];
+                        }
+                    } else {
+                        for (int p = 0; p < kc; p++) {
+                            pa[base + p * mr + r] = alpha * a[src + p];
+                        }
+                    }
+                }
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    int src = aOff + (pc + p) * lda + ic + ir;
+                    int dst = base + p * mr;
+                    for (int r = 0; r < h; r++) {
+                        pa[dst + r] = alpha * a[src + r];
+                    }
+                }
+            }
+            if (h < mr) {
+                for (int p = 0; p < kc; p++) {
+                    for (int r = h; r < mr; r++) {
+                        pa[base + p * mr + r] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs micro-panels [p0, p1) of columns starting at jc, depth [pc, pc + kc) of op(B): panel q starts at
+     * q*nr*kc and holds element (depth p, column jc + q*nr + j) at p*nr + j. Columns past n are zero.
+     */
+    private void packB(boolean transB, float[] b, int bOff, int ldb, int n, int jc, int pc, int kc,
+                       int p0, int p1, float[] pb) {
+        for (int panel = p0; panel < p1; panel++) {
+            int j0 = jc + panel * nr;
+            int cols = Math.min(nr, n - j0);
+            int base = panel * nr * kc;
+            if (!transB) {
+                for (int p = 0; p < kc; p++) {
+                    System.arraycopy(b, bOff + (pc + p) * ldb + j0, pb, base + p * nr, cols);
+                }
+            } else {
+                for (int j = 0; j < cols; j++) {
+                    int src = bOff + (j0 + j) * ldb + pc;
+                    for (int p = 0; p < kc; p++) {
+                        pb[base + p * nr + j] = b[src + p];
+                    }
+                }
+            }
+            if (cols < nr) {
+                for (int p = 0; p < kc; p++) {
+                    for (int j = cols; j < nr; j++) {
+                        pb[base + p * nr + j] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** C = beta * C, with beta == 0 writing zeros without reading C. */
+    private static void scale(int m, int n, float beta, float[] c, int cOff, int ldc) {
+        if (beta == 1f) {
+            return;
+        }
+        for (int i = 0; i < m; i++) {
+            int o = cOff + i * ldc;
+            if (beta == 0f) {
+                java.util.Arrays.fill(c, o, o + n, 0f);
+            } else {
+                for (int j = 0; j < n; j++) {
+                    c[o + j] *= beta;
+                }
+            }
+        }
+    }
+
+    static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
+    }
+
+    static int roundUp(int x, int multiple) {
+        return ceilDiv(x, multiple) * multiple;
+    }
+
+    /** Per-thread packing buffers, grown on demand and reused across calls. */
+    private static final class Workspace {
+        private float[] a = new float[0];
+        private float[] b = new float[0];
+        private float[] tile = new float[0];
+
+        float[] packedA(int size) {
+            if (a.length < size) {
+                a = new float[size];
+            }
+            return a;
+        }
+
+        float[] packedB(int size) {
+            if (b.length < size) {
+                b = new float[size];
+            }
+            return b;
+        }
+
+        float[] tile(int size) {
+            if (tile.length < size) {
+                tile = new float[size];
+            }
+            return tile;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package org.mettle.backend.cpu;
+
+/**
+ * Single-precision matrix multiply on row-major arrays, in the BLAS sense. Implementations are thread-safe and
+ * use all cores of {@link CpuParallel}.
+ */
+public interface GemmKernel {
+    /**
+     * C = alpha * op(A) * op(B) + beta * C, row-major; op(A) is m x k (A stored m x k with row stride lda, or
+     * k x m when transA), op(B) is k x n (stored k x n with ldb, or n x k when transB); C is m x n with ldc.
+     * beta == 0 means C is not read (NaN in C must not propagate).
+     */
+    void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+               float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+               float beta, float[] c, int cOff, int ldc);
+
+    /** Batched: matrix i uses offsets aOff + i*strideA, etc. A stride of 0 broadcasts that operand. */
+    void sgemmBatched(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      float[] a, int aOff, int lda, int strideA, float[] b, int bOff, int ldb, int strideB,
+                      float beta, float[] c, int cOff, int ldc, int strideC);
+
+    /** Which implementation this is ("vector", "scalar", ...), for logs and benchmarks. */
+    default String path() {
+        return getClass().getSimpleName();
+    }
+}

@@ -1,0 +1,64 @@
+package org.mettle.backend.cpu;
+
+/**
+ * Plain-Java GEMM for JVMs without the Vector API: the shared blocked, packed, multi-threaded loop nest with a
+ * 4 x 4 register tile (sixteen scalar accumulators fit the register file of any x86-64 or AArch64 core).
+ */
+public final class ScalarGemm extends BlockedGemm {
+    private static final int MR = 4;
+    private static final int NR = 4;
+
+    public ScalarGemm() {
+        this(256, 128, 2048);
+    }
+
+    /** Explicit cache blocking (tests use tiny blocks to exercise every loop edge). */
+    ScalarGemm(int kc, int mc, int nc) {
+        super(MR, NR, kc, mc, nc);
+    }
+
+    @Override
+    public String path() {
+        return "scalar";
+    }
+
+    @Override
+    protected void microKernel(int kc, float[] pa, int aIdx, float[] pb, int bIdx,
+                               float[] c, int cIdx, int ldc, boolean accumulate) {
+        float c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+        float c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        float c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+        float c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (int p = 0; p < kc; p++) {
+            int ai = aIdx + p * MR;
+            int bi = bIdx + p * NR;
+            float b0 = pb[bi], b1 = pb[bi + 1], b2 = pb[bi + 2], b3 = pb[bi + 3];
+            float a0 = pa[ai];
+            c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+            float a1 = pa[ai + 1];
+            c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+            float a2 = pa[ai + 2];
+            c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+            float a3 = pa[ai + 3];
+            c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+        }
+        storeRow(c00, c01, c02, c03, accumulate, c, cIdx);
+        storeRow(c10, c11, c12, c13, accumulate, c, cIdx + ldc);
+        storeRow(c20, c21, c22, c23, accumulate, c, cIdx + 2 * ldc);
+        storeRow(c30, c31, c32, c33, accumulate, c, cIdx + 3 * ldc);
+    }
+
+    private static void storeRow(float v0, float v1, float v2, float v3, boolean accumulate, float[] c, int o) {
+        if (accumulate) {
+            c[o] += v0;
+            c[o + 1] += v1;
+            c[o + 2] += v2;
+            c[o + 3] += v3;
+        } else {
+            c[o] = v0;
+            c[o + 1] = v1;
+            c[o + 2] = v2;
+            c[o + 3] = v3;
+        }
+    }
+}

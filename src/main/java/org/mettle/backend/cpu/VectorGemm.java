@@ -1,0 +1,183 @@
+package org.mettle.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * GEMM with a Vector API micro-kernel ({@code FloatVector.SPECIES_PREFERRED}) on the shared blocked loop nest.
+ * The register tile is MR rows x two vectors: 8 x 32 with 512-bit vectors (16 accumulators of the 32 vector
+ * registers), 6 x 2V with narrower ones (12 accumulators fit AVX2's 16). Each step of k loads one row of the
+ * packed B panel (two vectors), broadcasts MR values of packed A and issues 2*MR independent fused multiply-adds.
+ * The kernels are generated straight-line code: every Vector API value must stay inside one compiled method
+ * (a value passed to a call that C2 does not inline is boxed on the heap). Loaded only through
+ * {@link VectorSupport#load}.
+ */
+public final class VectorGemm extends BlockedGemm {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int V = S.length();
+    private static final int NR = 2 * V;
+    private static final int MR = V >= 16 ? 8 : 6;
+
+    public VectorGemm() {
+        // KC x NR of B (32 KiB at 256 x 32) is reused from L1/L2 by every A micro-panel of the block;
+        // MC x KC of A (192 KiB) stays in the 1 MiB L2; KC x NC of B (up to 4 MiB) lives in L3.
+        this(Integer.getInteger("mettle.gemm.kc", 256), Integer.getInteger("mettle.gemm.mc", 192),
+                Integer.getInteger("mettle.gemm.nc", 4096));
+    }
+
+    /** Explicit cache blocking (tests use tiny blocks to exercise every loop edge). */
+    VectorGemm(int kc, int mc, int nc) {
+        super(MR, NR, kc, mc, nc);
+    }
+
+    @Override
+    public String path() {
+        return "vector";
+    }
+
+    @Override
+    protected void microKernel(int kc, float[] pa, int aIdx, float[] pb, int bIdx,
+                               float[] c, int cIdx, int ldc, boolean accumulate) {
+        if (MR == 8) {
+            kernel8(kc, pa, aIdx, pb, bIdx, c, cIdx, ldc, accumulate);
+        } else {
+            kernel6(kc, pa, aIdx, pb, bIdx, c, cIdx, ldc, accumulate);
+        }
+    }
+
+    private static void kernel8(int kc, float[] pa, int aIdx, float[] pb, int bIdx,
+                                float[] c, int cIdx, int ldc, boolean accumulate) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int ai = aIdx + p * 8;
+            int bi = bIdx + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + V);
+            FloatVector a0 = FloatVector.broadcast(S, pa[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, pa[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, pa[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, pa[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, pa[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, pa[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = FloatVector.broadcast(S, pa[ai + 6]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            FloatVector a7 = FloatVector.broadcast(S, pa[ai + 7]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+        }
+        if (accumulate) {
+            c00 = c00.add(FloatVector.fromArray(S, c, cIdx));
+            c01 = c01.add(FloatVector.fromArray(S, c, cIdx + V));
+            c10 = c10.add(FloatVector.fromArray(S, c, cIdx + ldc));
+            c11 = c11.add(FloatVector.fromArray(S, c, cIdx + ldc + V));
+            c20 = c20.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc));
+            c21 = c21.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc + V));
+            c30 = c30.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc));
+            c31 = c31.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc + V));
+            c40 = c40.add(FloatVector.fromArray(S, c, cIdx + 4 * ldc));
+            c41 = c41.add(FloatVector.fromArray(S, c, cIdx + 4 * ldc + V));
+            c50 = c50.add(FloatVector.fromArray(S, c, cIdx + 5 * ldc));
+            c51 = c51.add(FloatVector.fromArray(S, c, cIdx + 5 * ldc + V));
+            c60 = c60.add(FloatVector.fromArray(S, c, cIdx + 6 * ldc));
+            c61 = c61.add(FloatVector.fromArray(S, c, cIdx + 6 * ldc + V));
+            c70 = c70.add(FloatVector.fromArray(S, c, cIdx + 7 * ldc));
+            c71 = c71.add(FloatVector.fromArray(S, c, cIdx + 7 * ldc + V));
+        }
+        c00.intoArray(c, cIdx);
+        c01.intoArray(c, cIdx + V);
+        c10.intoArray(c, cIdx + ldc);
+        c11.intoArray(c, cIdx + ldc + V);
+        c20.intoArray(c, cIdx + 2 * ldc);
+        c21.intoArray(c, cIdx + 2 * ldc + V);
+        c30.intoArray(c, cIdx + 3 * ldc);
+        c31.intoArray(c, cIdx + 3 * ldc + V);
+        c40.intoArray(c, cIdx + 4 * ldc);
+        c41.intoArray(c, cIdx + 4 * ldc + V);
+        c50.intoArray(c, cIdx + 5 * ldc);
+        c51.intoArray(c, cIdx + 5 * ldc + V);
+        c60.intoArray(c, cIdx + 6 * ldc);
+        c61.intoArray(c, cIdx + 6 * ldc + V);
+        c70.intoArray(c, cIdx + 7 * ldc);
+        c71.intoArray(c, cIdx + 7 * ldc + V);
+    }
+
+    private static void kernel6(int kc, float[] pa, int aIdx, float[] pb, int bIdx,
+                                float[] c, int cIdx, int ldc, boolean accumulate) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int ai = aIdx + p * 6;
+            int bi = bIdx + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + V);
+            FloatVector a0 = FloatVector.broadcast(S, pa[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, pa[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, pa[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, pa[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, pa[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, pa[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+        }
+        if (accumulate) {
+            c00 = c00.add(FloatVector.fromArray(S, c, cIdx));
+            c01 = c01.add(FloatVector.fromArray(S, c, cIdx + V));
+            c10 = c10.add(FloatVector.fromArray(S, c, cIdx + ldc));
+            c11 = c11.add(FloatVector.fromArray(S, c, cIdx + ldc + V));
+            c20 = c20.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc));
+            c21 = c21.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc + V));
+            c30 = c30.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc));
+            c31 = c31.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc + V));
+            c40 = c40.add(FloatVector.fromArray(S, c, cIdx + 4 * ldc));
+            c41 = c41.add(FloatVector.fromArray(S, c, cIdx + 4 * ldc + V));
+            c50 = c50.add(FloatVector.fromArray(S, c, cIdx + 5 * ldc));
+            c51 = c51.add(FloatVector.fromArray(S, c, cIdx + 5 * ldc + V));
+        }
+        c00.intoArray(c, cIdx);
+        c01.intoArray(c, cIdx + V);
+        c10.intoArray(c, cIdx + ldc);
+        c11.intoArray(c, cIdx + ldc + V);
+        c20.intoArray(c, cIdx + 2 * ldc);
+        c21.intoArray(c, cIdx + 2 * ldc + V);
+        c30.intoArray(c, cIdx + 3 * ldc);
+        c31.intoArray(c, cIdx + 3 * ldc + V);
+        c40.intoArray(c, cIdx + 4 * ldc);
+        c41.intoArray(c, cIdx + 4 * ldc + V);
+        c50.intoArray(c, cIdx + 5 * ldc);
+        c51.intoArray(c, cIdx + 5 * ldc + V);
+    }
+}
