@@ -1,9 +1,10 @@
 package org.mettle.bench;
 
+import org.mettle.backend.AttentionLayout;
+
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import org.mettle.backend.cpu.AttnLayout;
 import org.mettle.backend.cpu.CpuAttention;
 import org.mettle.backend.cpu.CpuParallel;
 
@@ -60,8 +61,8 @@ public final class AttentionBenchmark {
         float[] dq = new float[qSize];
         float[] dk = new float[kSize];
         float[] dv = new float[kSize];
-        AttnLayout ql = AttnLayout.contiguous(heads, queries, headDim);
-        AttnLayout kl = AttnLayout.contiguous(heads, keys, headDim);
+        AttentionLayout ql = AttentionLayout.contiguous(heads, queries, headDim);
+        AttentionLayout kl = AttentionLayout.contiguous(heads, keys, headDim);
         float scale = (float) (1 / Math.sqrt(headDim));
         Runnable forward = () -> CpuAttention.forward(batch, heads, queries, keys, headDim, scale, q, ql, k, kl, v, kl,
                 null, 1, 1, null, 1, 1, o, ql, lse);

@@ -1,5 +1,7 @@
 package org.mettle.backend.cpu;
 
+import org.mettle.backend.AttentionLayout;
+
 import java.util.Arrays;
 
 /**
@@ -47,11 +49,11 @@ final class AttentionCall {
     final int headDim;
     final float scale;
     final float[] q;
-    final AttnLayout ql;
+    final AttentionLayout ql;
     final float[] k;
-    final AttnLayout kl;
+    final AttentionLayout kl;
     final float[] v;
-    final AttnLayout vl;
+    final AttentionLayout vl;
     final float[] bias;
     final int biasB;
     final int biasH;
@@ -63,7 +65,7 @@ final class AttentionCall {
     final int blockK;
 
     AttentionCall(AttentionKernels kernels, int batch, int heads, int queries, int keys, int headDim, float scale,
-                  float[] q, AttnLayout ql, float[] k, AttnLayout kl, float[] v, AttnLayout vl,
+                  float[] q, AttentionLayout ql, float[] k, AttentionLayout kl, float[] v, AttentionLayout vl,
                   float[] bias, int biasB, int biasH, float[] mask, int maskB, int maskH, int blockQ, int blockK) {
         this.kernels = kernels;
         this.batch = batch;
@@ -127,7 +129,7 @@ final class AttentionCall {
     // ---- forward -------------------------------------------------------------------------------------------
 
     /** Output rows [i0, i0 + rows) of head (b, h) with an online softmax over key tiles. */
-    void forwardBlock(int b, int h, int i0, int rows, float[] o, AttnLayout ol, float[] lse) {
+    void forwardBlock(int b, int h, int i0, int rows, float[] o, AttentionLayout ol, float[] lse) {
         int d = headDim;
         int ld = blockK;
         Scratch sc = scratch(blockQ, blockK, d);
@@ -178,8 +180,8 @@ final class AttentionCall {
     // ---- backward ------------------------------------------------------------------------------------------
 
     /** Gradient buffers and inputs of one backward call. */
-    record Grads(float[] o, AttnLayout ol, float[] lse, float[] dO, AttnLayout dOl, float[] rowDot,
-                 float[] dq, AttnLayout dql, float[] dk, AttnLayout dkl, float[] dv, AttnLayout dvl, float[] dBias) {}
+    record Grads(float[] o, AttentionLayout ol, float[] lse, float[] dO, AttentionLayout dOl, float[] rowDot,
+                 float[] dq, AttentionLayout dql, float[] dk, AttentionLayout dkl, float[] dv, AttentionLayout dvl, float[] dBias) {}
 
     /** rowDot[(b*H + h)*Nq + i] = sum_t dO[b,h,i,t] * o[b,h,i,t] (the D_i of the softmax backward) for one head. */
     void rowDots(int b, int h, Grads g) {

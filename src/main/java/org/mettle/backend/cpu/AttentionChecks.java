@@ -1,5 +1,7 @@
 package org.mettle.backend.cpu;
 
+import org.mettle.backend.AttentionLayout;
+
 /** Argument checks of {@link CpuAttention}, with messages that name the operand and say what was expected. */
 final class AttentionChecks {
     private AttentionChecks() {}
@@ -18,13 +20,13 @@ final class AttentionChecks {
     }
 
     /** A [B, H, N, D] operand: present, and every element its layout addresses lies inside the array. */
-    static void operand(String name, float[] data, AttnLayout layout, int B, int H, int N, int D) {
+    static void operand(String name, float[] data, AttentionLayout layout, int B, int H, int N, int D) {
         if (data == null) {
             throw new IllegalArgumentException("attention " + name + " is null; expected a [B=" + B + ", H=" + H
                     + ", N=" + N + ", D=" + D + "] operand");
         }
         if (layout == null) {
-            throw new IllegalArgumentException("attention " + name + ": layout is null (use AttnLayout.contiguous("
+            throw new IllegalArgumentException("attention " + name + ": layout is null (use AttentionLayout.contiguous("
                     + H + ", " + N + ", " + D + ") for a contiguous [B, H, N, D] array)");
         }
         long last = layout.lastIndex(B, H, N, D);

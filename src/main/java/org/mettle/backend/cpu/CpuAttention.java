@@ -1,8 +1,10 @@
 package org.mettle.backend.cpu;
 
+import org.mettle.backend.AttentionLayout;
+
 /**
  * Fused multi-head attention on the CPU, flash style: tiles of queries x keys with an online softmax, so memory is
- * O(tile) per thread, never O(Nq x Nk). Operands are [B, H, N, D] views described by {@link AttnLayout} (head
+ * O(tile) per thread, never O(Nq x Nk). Operands are [B, H, N, D] views described by {@link AttentionLayout} (head
  * dimension contiguous, other strides free). Outputs must not overlap inputs.
  *
  * <p>bias and mask (both nullable) are contiguous [Bb, Hb, Nq, Nk] float arrays with Bb dividing B (head (b, h)
@@ -38,9 +40,9 @@ public final class CpuAttention {
      * (contiguous [B, H, Nq], kept for the backward). q is B x H x Nq x D; k, v are B x H x Nk x D.
      */
     public static void forward(int B, int H, int Nq, int Nk, int D, float scale,
-                               float[] q, AttnLayout ql, float[] k, AttnLayout kl, float[] v, AttnLayout vl,
+                               float[] q, AttentionLayout ql, float[] k, AttentionLayout kl, float[] v, AttentionLayout vl,
                                float[] bias, int biasB, int biasH, float[] mask, int maskB, int maskH,
-                               float[] o, AttnLayout ol, float[] lse) {
+                               float[] o, AttentionLayout ol, float[] lse) {
         forward(DEFAULT_KERNELS, 0, 0, B, H, Nq, Nk, D, scale, q, ql, k, kl, v, vl, bias, biasB, biasH,
                 mask, maskB, maskH, o, ol, lse);
     }
@@ -51,10 +53,10 @@ public final class CpuAttention {
      * Uses the forward's o and lse and recomputes the probabilities tile by tile.
      */
     public static void backward(int B, int H, int Nq, int Nk, int D, float scale,
-                                float[] q, AttnLayout ql, float[] k, AttnLayout kl, float[] v, AttnLayout vl,
+                                float[] q, AttentionLayout ql, float[] k, AttentionLayout kl, float[] v, AttentionLayout vl,
                                 float[] bias, int biasB, int biasH, float[] mask, int maskB, int maskH,
-                                float[] o, AttnLayout ol, float[] lse, float[] dO, AttnLayout dOl,
-                                float[] dq, AttnLayout dql, float[] dk, AttnLayout dkl, float[] dv, AttnLayout dvl,
+                                float[] o, AttentionLayout ol, float[] lse, float[] dO, AttentionLayout dOl,
+                                float[] dq, AttentionLayout dql, float[] dk, AttentionLayout dkl, float[] dv, AttentionLayout dvl,
                                 float[] dBias) {
         backward(DEFAULT_KERNELS, BackwardSchedule.AUTO, 0, 0, B, H, Nq, Nk, D, scale, q, ql, k, kl, v, vl,
                 bias, biasB, biasH, mask, maskB, maskH, o, ol, lse, dO, dOl, dq, dql, dk, dkl, dv, dvl, dBias);
@@ -65,10 +67,10 @@ public final class CpuAttention {
      * task holds one tile of scores, so no Nq x Nk buffer exists, and it does 3 of the full backward's 4-5 products.
      */
     public static void backwardQuery(int B, int H, int Nq, int Nk, int D, float scale,
-                                     float[] q, AttnLayout ql, float[] k, AttnLayout kl, float[] v, AttnLayout vl,
+                                     float[] q, AttentionLayout ql, float[] k, AttentionLayout kl, float[] v, AttentionLayout vl,
                                      float[] bias, int biasB, int biasH, float[] mask, int maskB, int maskH,
-                                     float[] o, AttnLayout ol, float[] lse, float[] dO, AttnLayout dOl,
-                                     float[] dq, AttnLayout dql) {
+                                     float[] o, AttentionLayout ol, float[] lse, float[] dO, AttentionLayout dOl,
+                                     float[] dq, AttentionLayout dql) {
         if (dq == null) {
             throw new IllegalArgumentException("attention backwardQuery: dq is null; it is the only output");
         }
@@ -81,9 +83,9 @@ public final class CpuAttention {
     /** blockQ/blockK of 0 pick the defaults. */
     static void forward(AttentionKernels kernels, int blockQ, int blockK,
                         int B, int H, int Nq, int Nk, int D, float scale,
-                        float[] q, AttnLayout ql, float[] k, AttnLayout kl, float[] v, AttnLayout vl,
+                        float[] q, AttentionLayout ql, float[] k, AttentionLayout kl, float[] v, AttentionLayout vl,
                         float[] bias, int biasB, int biasH, float[] mask, int maskB, int maskH,
-                        float[] o, AttnLayout ol, float[] lse) {
+                        float[] o, AttentionLayout ol, float[] lse) {
         AttentionCall call = newCall(kernels, blockQ, blockK, B, H, Nq, Nk, D, scale, q, ql, k, kl, v, vl,
                 bias, biasB, biasH, mask, maskB, maskH);
         AttentionChecks.operand("o", o, ol, B, H, Nq, D);
@@ -100,10 +102,10 @@ public final class CpuAttention {
 
     static void backward(AttentionKernels kernels, BackwardSchedule schedule, int blockQ, int blockK,
                          int B, int H, int Nq, int Nk, int D, float scale,
-                         float[] q, AttnLayout ql, float[] k, AttnLayout kl, float[] v, AttnLayout vl,
+                         float[] q, AttentionLayout ql, float[] k, AttentionLayout kl, float[] v, AttentionLayout vl,
                          float[] bias, int biasB, int biasH, float[] mask, int maskB, int maskH,
-                         float[] o, AttnLayout ol, float[] lse, float[] dO, AttnLayout dOl,
-                         float[] dq, AttnLayout dql, float[] dk, AttnLayout dkl, float[] dv, AttnLayout dvl,
+                         float[] o, AttentionLayout ol, float[] lse, float[] dO, AttentionLayout dOl,
+                         float[] dq, AttentionLayout dql, float[] dk, AttentionLayout dkl, float[] dv, AttentionLayout dvl,
                          float[] dBias) {
         boolean queryOnly = dk == null && dv == null && dBias == null;
         AttentionCall call = newCall(kernels, blockQ, blockK, B, H, Nq, Nk, D, scale, q, ql, k, kl, v, vl,
@@ -195,7 +197,7 @@ public final class CpuAttention {
 
     private static AttentionCall newCall(AttentionKernels kernels, int blockQ, int blockK,
                                          int B, int H, int Nq, int Nk, int D, float scale,
-                                         float[] q, AttnLayout ql, float[] k, AttnLayout kl, float[] v, AttnLayout vl,
+                                         float[] q, AttentionLayout ql, float[] k, AttentionLayout kl, float[] v, AttentionLayout vl,
                                          float[] bias, int biasB, int biasH, float[] mask, int maskB, int maskH) {
         AttentionChecks.sizes(B, H, Nq, Nk, D, scale);
         AttentionChecks.operand("q", q, ql, B, H, Nq, D);

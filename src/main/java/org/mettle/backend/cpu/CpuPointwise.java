@@ -1,5 +1,9 @@
 package org.mettle.backend.cpu;
 
+import org.mettle.backend.UnaryOp;
+
+import org.mettle.backend.BinaryOp;
+
 import java.util.Arrays;
 
 /**

@@ -1,5 +1,9 @@
 package org.mettle.backend.cpu;
 
+import org.mettle.backend.UnaryOp;
+
+import org.mettle.backend.BinaryOp;
+
 /**
  * Plain-Java pointwise loops (the path without the Vector API). The op is switched once per call; simple
  * arithmetic has its own loop so the JIT can auto-vectorise it, the rest go through the scalar definitions.

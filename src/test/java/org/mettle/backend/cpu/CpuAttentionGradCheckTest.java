@@ -1,5 +1,7 @@
 package org.mettle.backend.cpu;
 
+import org.mettle.backend.AttentionLayout;
+
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -16,8 +18,8 @@ class CpuAttentionGradCheckTest {
     private static final float SCALE = 0.7f;
 
     private final SplittableRandom rnd = new SplittableRandom(5);
-    private final AttnLayout qLayout = AttnLayout.contiguous(H, NQ, D);
-    private final AttnLayout kvLayout = AttnLayout.contiguous(H, NK, D);
+    private final AttentionLayout qLayout = AttentionLayout.contiguous(H, NQ, D);
+    private final AttentionLayout kvLayout = AttentionLayout.contiguous(H, NK, D);
     private final float[] q = random(B * H * NQ * D);
     private final float[] k = random(B * H * NK * D);
     private final float[] v = random(B * H * NK * D);

@@ -1,5 +1,7 @@
 package org.mettle.backend.cpu;
 
+import org.mettle.backend.AttentionLayout;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -27,7 +29,7 @@ class CpuAttentionTest {
         final float scale;
         final Kind kind;
         float[] q, k, v;
-        AttnLayout ql, kl, vl;
+        AttentionLayout ql, kl, vl;
         float[] bias;
         int biasB = 1, biasH = 1;
         float[] mask;
@@ -49,9 +51,9 @@ class CpuAttentionTest {
                 }
                 float[] qkv = random(B * Nq * 3 * H * D, 1f);
                 q = k = v = qkv;
-                ql = AttnLayout.packedQkv(0, H, Nq, D);
-                kl = AttnLayout.packedQkv(1, H, Nq, D);
-                vl = AttnLayout.packedQkv(2, H, Nq, D);
+                ql = AttentionLayout.packedQkv(0, H, Nq, D);
+                kl = AttentionLayout.packedQkv(1, H, Nq, D);
+                vl = AttentionLayout.packedQkv(2, H, Nq, D);
             } else {
                 ql = layout(Nq, 1);
                 kl = layout(Nk, 2);
@@ -63,25 +65,25 @@ class CpuAttentionTest {
         }
 
         /** Contiguous, or padded with a different gap per operand (so strides are all "odd"). */
-        AttnLayout layout(int n, int salt) {
+        AttentionLayout layout(int n, int salt) {
             if (kind == Kind.CONTIGUOUS) {
-                return AttnLayout.contiguous(H, n, D);
+                return AttentionLayout.contiguous(H, n, D);
             }
             int sN = D + salt;
             int sH = n * sN + 2 * salt + 1;
             int sB = H * sH + 3 * salt;
-            return new AttnLayout(salt + 2, sB, sH, sN);
+            return new AttentionLayout(salt + 2, sB, sH, sN);
         }
 
-        AttnLayout outLayout(int n, int salt) {
-            return kind == Kind.PACKED ? AttnLayout.tokenMajor(H, n, D) : layout(n, salt);
+        AttentionLayout outLayout(int n, int salt) {
+            return kind == Kind.PACKED ? AttentionLayout.tokensMajor(H, n, D) : layout(n, salt);
         }
 
-        float[] fillOperand(AttnLayout l, int n) {
+        float[] fillOperand(AttentionLayout l, int n) {
             return fillOperand(l, n, rnd);
         }
 
-        float[] fillOperand(AttnLayout l, int n, SplittableRandom rnd) {
+        float[] fillOperand(AttentionLayout l, int n, SplittableRandom rnd) {
             float[] a = new float[size(l, n)];
             Arrays.fill(a, SENTINEL);
             for (int b = 0; b < B; b++) {
@@ -96,13 +98,13 @@ class CpuAttentionTest {
             return a;
         }
 
-        float[] outArray(AttnLayout l, int n) {
+        float[] outArray(AttentionLayout l, int n) {
             float[] a = new float[size(l, n)];
             Arrays.fill(a, SENTINEL);
             return a;
         }
 
-        int size(AttnLayout l, int n) {
+        int size(AttentionLayout l, int n) {
             return (int) l.lastIndex(B, H, n, D) + 1 + (kind == Kind.PADDED ? 5 : 0);
         }
 
@@ -142,9 +144,9 @@ class CpuAttentionTest {
     /** Outputs of one forward + backward run. */
     static final class Result {
         float[] o, lse, dq, dk, dv, dBias;
-        AttnLayout ol, dql, dkl, dvl;
+        AttentionLayout ol, dql, dkl, dvl;
         float[] dO;
-        AttnLayout dOl;
+        AttentionLayout dOl;
     }
 
     /** Reference values, contiguous [B,H,N,D] (lse [B,H,Nq], dBias [Bb,Hb,Nq,Nk]). */
@@ -167,7 +169,7 @@ class CpuAttentionTest {
         return path.equals("vector") ? vectorKernels() : scalarKernels();
     }
 
-    static float get(float[] a, AttnLayout l, int b, int h, int n, int t) {
+    static float get(float[] a, AttentionLayout l, int b, int h, int n, int t) {
         return a[l.index(b, h, n) + t];
     }
 
@@ -211,7 +213,7 @@ class CpuAttentionTest {
         return (((b % sb) * sh + (sh == 1 ? 0 : h)) * c.Nq + i) * c.Nk;
     }
 
-    static Ref reference(Case c, float[] dO, AttnLayout dOl) {
+    static Ref reference(Case c, float[] dO, AttentionLayout dOl) {
         int B = c.B, H = c.H, Nq = c.Nq, Nk = c.Nk, D = c.D;
         Ref ref = new Ref();
         ref.o = new double[B * H * Nq * D];
@@ -292,7 +294,7 @@ class CpuAttentionTest {
     }
 
     /** |actual - ref| <= tol * max(1, max|ref|) for every element of a [B,H,N,D] operand at its layout. */
-    static void assertOperand(String what, double[] ref, float[] actual, AttnLayout l, Case c, int n, double tol) {
+    static void assertOperand(String what, double[] ref, float[] actual, AttentionLayout l, Case c, int n, double tol) {
         double bound = tol * Math.max(1, maxAbs(ref));
         for (int b = 0; b < c.B; b++) {
             for (int h = 0; h < c.H; h++) {
@@ -322,7 +324,7 @@ class CpuAttentionTest {
     }
 
     /** Elements of a padded output that no layout addresses must keep the sentinel. */
-    static void assertGapsUntouched(String what, float[] a, Case c, AttnLayout l, int n) {
+    static void assertGapsUntouched(String what, float[] a, Case c, AttentionLayout l, int n) {
         boolean[] covered = new boolean[a.length];
         for (int b = 0; b < c.B; b++) {
             for (int h = 0; h < c.H; h++) {
@@ -514,7 +516,7 @@ class CpuAttentionTest {
     void publicEntryPointsUseTheDetectedPath() {
         assertEquals(VectorSupport.available() ? "vector" : "scalar", CpuAttention.path());
         Case c = new Case(2, 2, 5, 6, 8, Kind.CONTIGUOUS, 61).withBias(1, 2);
-        AttnLayout ol = AttnLayout.contiguous(c.H, c.Nq, c.D);
+        AttentionLayout ol = AttentionLayout.contiguous(c.H, c.Nq, c.D);
         float[] o = new float[c.B * c.H * c.Nq * c.D];
         float[] lse = new float[c.B * c.H * c.Nq];
         CpuAttention.forward(c.B, c.H, c.Nq, c.Nk, c.D, c.scale, c.q, c.ql, c.k, c.kl, c.v, c.vl, c.bias, c.biasB,
@@ -524,7 +526,7 @@ class CpuAttentionTest {
         float[] dk = new float[c.B * c.H * c.Nk * c.D];
         float[] dv = new float[dk.length];
         float[] dBias = new float[c.bias.length];
-        AttnLayout kl = AttnLayout.contiguous(c.H, c.Nk, c.D);
+        AttentionLayout kl = AttentionLayout.contiguous(c.H, c.Nk, c.D);
         CpuAttention.backward(c.B, c.H, c.Nq, c.Nk, c.D, c.scale, c.q, c.ql, c.k, c.kl, c.v, c.vl, c.bias, c.biasB,
                 c.biasH, null, 1, 1, o, ol, lse, dO, ol, dq, ol, dk, kl, dv, kl, dBias);
         float[] dqOnly = new float[o.length];

@@ -1,5 +1,9 @@
 package org.mettle.backend.cpu;
 
+import org.mettle.backend.UnaryOp;
+
+import org.mettle.backend.BinaryOp;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package org.mettle.backend.cpu;
+package org.mettle.backend;
 
 /** Elementwise binary operations of the CPU backend; {@link #apply} is the scalar definition every kernel follows. */
 public enum BinaryOp {

@@ -1,4 +1,4 @@
-package org.mettle.backend.cpu;
+package org.mettle.backend;
 
 /**
  * Elementwise unary operations of the CPU backend. {@link #apply} and {@link #derivative} are the scalar
@@ -16,10 +16,10 @@ public enum UnaryOp {
     /** {@code x * sigmoid(x)}. */
     SILU;
 
-    static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
-    static final double INV_SQRT_2 = 1.0 / Math.sqrt(2.0);
-    static final double INV_SQRT_2PI = 1.0 / Math.sqrt(2.0 * Math.PI);
-    static final double GELU_TANH_CUBIC = 0.044715;
+    public static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+    public static final double INV_SQRT_2 = 1.0 / Math.sqrt(2.0);
+    public static final double INV_SQRT_2PI = 1.0 / Math.sqrt(2.0 * Math.PI);
+    public static final double GELU_TANH_CUBIC = 0.044715;
 
     /** Whether {@link #derivative} reads the forward output y (for the other ops y may be null). */
     public boolean backwardUsesOutput() {
@@ -73,12 +73,12 @@ public enum UnaryOp {
         }
     }
 
-    static double sigmoid(double x) {
+    public static double sigmoid(double x) {
         return 1.0 / (1.0 + Math.exp(-x));
     }
 
     /** Standard normal CDF through erfc, so the left tail keeps its relative accuracy. */
-    static double normalCdf(double x) {
+    public static double normalCdf(double x) {
         double half = 0.5 * erfcNonNegative(Math.abs(x) * INV_SQRT_2);
         return x < 0 ? half : 1.0 - half;
     }
@@ -87,19 +87,19 @@ public enum UnaryOp {
      * erfc(z) for z >= 0, Chebyshev-fitted form of Press et al. (Numerical Recipes, sec. 6.2): relative error
      * below 1.2e-7 everywhere, i.e. float accuracy, and it vectorises (one exp, one division).
      */
-    static double erfcNonNegative(double z) {
+    public static double erfcNonNegative(double z) {
         double t = 1.0 / (1.0 + 0.5 * z);
         double poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
                 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
         return t * Math.exp(-z * z + poly);
     }
 
-    static double geluTanh(double x) {
+    public static double geluTanh(double x) {
         double inner = SQRT_2_OVER_PI * (x + GELU_TANH_CUBIC * x * x * x);
         return 0.5 * x * (1.0 + Math.tanh(inner));
     }
 
-    static double geluTanhDerivative(double x) {
+    public static double geluTanhDerivative(double x) {
         double inner = SQRT_2_OVER_PI * (x + GELU_TANH_CUBIC * x * x * x);
         double t = Math.tanh(inner);
         double dInner = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_TANH_CUBIC * x * x);

@@ -1,0 +1,79 @@
+package org.mettle.cli;
+
+import org.mettle.backend.Backends;
+import org.mettle.bench.AttentionBenchmark;
+import org.mettle.bench.GemmBenchmark;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Kernel benchmarks. With --json the last line of stdout is one JSON object. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmark kernels (median of timed runs after warm-up).",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Attention.class})
+final class BenchCommand implements Runnable {
+    @Override
+    public void run() {
+        new picocli.CommandLine(this).usage(System.out);
+    }
+
+    static void requireCpu(String device) {
+        if (!device.equalsIgnoreCase("cpu")) {
+            Backends.select(device); // throws with the reason when the device is unusable
+            throw new IllegalArgumentException("--device " + device + ": this benchmark runs on the CPU backend only for now; use --device cpu");
+        }
+    }
+
+    @Command(name = "gemm", mixinStandardHelpOptions = true, description = "fp32 C = A x B, all cores.")
+    static final class Gemm implements Runnable {
+        @Option(names = "--m", defaultValue = "1024", description = "rows of A and C (default ${DEFAULT-VALUE})") int m;
+        @Option(names = "--n", defaultValue = "1024", description = "columns of B and C (default ${DEFAULT-VALUE})") int n;
+        @Option(names = "--k", defaultValue = "1024", description = "inner dimension (default ${DEFAULT-VALUE})") int k;
+        @Option(names = "--device", defaultValue = "cpu", description = "cpu (cuda arrives with the CUDA backend)") String device;
+        @Option(names = "--warmup", defaultValue = "5", description = "untimed runs (default ${DEFAULT-VALUE})") int warmup;
+        @Option(names = "--iters", defaultValue = "20", description = "timed runs (default ${DEFAULT-VALUE})") int iters;
+        @Option(names = "--json", description = "print one JSON object as the last line") boolean json;
+
+        @Override
+        public void run() {
+            requireCpu(device);
+            checkPositive("--m", m, "--n", n, "--k", k, "--iters", iters);
+            GemmBenchmark.Result r = GemmBenchmark.run(m, n, k, warmup, iters);
+            System.out.printf("gemm %dx%dx%d fp32 cpu: %.3f ms median (min %.3f), %.1f GFLOP/s, %d threads, %s path%n",
+                    m, n, k, r.ms(), r.minMs(), r.gflops(), r.threads(), r.path());
+            if (json) {
+                System.out.println(r.toJson());
+            }
+        }
+    }
+
+    @Command(name = "attention", mixinStandardHelpOptions = true, description = "Fused self-attention forward, fp32, all cores.")
+    static final class Attention implements Runnable {
+        @Option(names = "--batch", defaultValue = "1") int batch;
+        @Option(names = "--heads", defaultValue = "12") int heads;
+        @Option(names = "--tokens", defaultValue = "197") int tokens;
+        @Option(names = "--head-dim", defaultValue = "64") int headDim;
+        @Option(names = "--device", defaultValue = "cpu") String device;
+        @Option(names = "--warmup", defaultValue = "5") int warmup;
+        @Option(names = "--iters", defaultValue = "20") int iters;
+        @Option(names = "--json", description = "print one JSON object as the last line") boolean json;
+
+        @Override
+        public void run() {
+            requireCpu(device);
+            checkPositive("--batch", batch, "--heads", heads, "--tokens", tokens, "--head-dim", headDim, "--iters", iters);
+            AttentionBenchmark.Result r = AttentionBenchmark.run(batch, heads, tokens, headDim, warmup, iters);
+            System.out.printf("attention B=%d H=%d N=%d D=%d fp32 cpu: %.3f ms median (min %.3f), %.1f GFLOP/s, %d threads, %s path%n",
+                    batch, heads, tokens, headDim, r.ms(), r.minMs(), r.gflops(), r.threads(), r.path());
+            if (json) {
+                System.out.println(r.toJson());
+            }
+        }
+    }
+
+    static void checkPositive(Object... nameValue) {
+        for (int i = 0; i < nameValue.length; i += 2) {
+            if ((Integer) nameValue[i + 1] < 1) {
+                throw new IllegalArgumentException(nameValue[i] + " must be at least 1, got " + nameValue[i + 1]);
+            }
+        }
+    }
+}
