@@ -471,4 +471,12 @@ class CpuRowsTest {
         Assumptions.assumeFalse(Boolean.getBoolean("mettle.scalar"), "-Dmettle.scalar=true set");
         assertEquals(VectorRows.class, CpuRows.KERNELS.getClass(), "VectorSupport.load must find VectorRows by name");
     }
+
+    @Test
+    void layerNormBackwardWithoutSavedStatisticsSaysWhatIsMissing() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> CpuRows.layerNormBackward(new float[6], 0, null, null, new float[2], new float[6], 0, 2, 3,
+                        new float[6], 0, null, null));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("mean and rstd"), e.getMessage());
+    }
 }
