@@ -13,6 +13,11 @@ public final class CpuReduce {
     static final int GRAIN = 1 << 15;
     /** Block size of {@link #sum}; fixed, so the result does not depend on the number of threads. */
     static final int SUM_BLOCK = 1 << 16;
+    /** Blocked column reductions: at most this many blocks of at least MIN_COMBOS_PER_BLOCK reduced slices. */
+    static final int MAX_BLOCKS = 64;
+    static final int MIN_COMBOS_PER_BLOCK = 64;
+    /** Blocked column reductions keep MAX_BLOCKS partials per output; above this many outputs they are not used. */
+    static final int MAX_BLOCKED_OUTPUTS = 1 << 14;
 
     private CpuReduce() {}
 
@@ -146,6 +151,8 @@ public final class CpuReduce {
                     out[outOff + o] = (float) acc;
                 }
             });
+        } else if (p.reducedCount >= 2 * MIN_COMBOS_PER_BLOCK && p.outCount <= MAX_BLOCKED_OUTPUTS) {
+            reduceInBlocks(isMax, empty, p, x, xOff, out, outOff);
         } else {
             int run = p.runLength; // kept, contiguous in both x and out
             CpuParallel.parallelFor(p.outCount, Math.max(1, GRAIN / p.reducedCount), (from, to) -> {
@@ -180,6 +187,55 @@ public final class CpuReduce {
         }
     }
 
+    /**
+     * Innermost axis kept and many reduced slices (a bias gradient [tokens, D] -> [1, D]): the slices are cut into
+     * fixed blocks, each task sums whole contiguous rows of its blocks, and the block partials are combined in block
+     * order. Splitting the columns instead would make every task stride through the whole input.
+     */
+    private static void reduceInBlocks(boolean isMax, double empty, Plan p, float[] x, int xOff, float[] out,
+            int outOff) {
+        int run = p.runLength;
+        int outCount = p.outCount;
+        int groups = outCount / run;
+        int combos = p.reducedCount;
+        int blockCombos = Math.max(MIN_COMBOS_PER_BLOCK, (combos + MAX_BLOCKS - 1) / MAX_BLOCKS);
+        int blocks = (combos + blockCombos - 1) / blockCombos;
+        double[] partial = new double[blocks * outCount];
+        Arrays.fill(partial, empty);
+        CpuParallel.parallelFor(blocks, 1, (fromBlock, toBlock) -> {
+            Odometer combo = p.reducedOuterOdometer();
+            for (int b = fromBlock; b < toBlock; b++) {
+                int first = b * blockCombos;
+                int count = Math.min(blockCombos, combos - first);
+                for (int g = 0; g < groups; g++) {
+                    int base = xOff + p.keptOffset(g * run);
+                    int acc = b * outCount + g * run;
+                    combo.seek(first);
+                    for (int k = 0; k < count; k++) {
+                        int src = base + combo.offset;
+                        if (isMax) {
+                            for (int c = 0; c < run; c++) {
+                                partial[acc + c] = Math.max(partial[acc + c], x[src + c]);
+                            }
+                        } else {
+                            for (int c = 0; c < run; c++) {
+                                partial[acc + c] += x[src + c];
+                            }
+                        }
+                        combo.next();
+                    }
+                }
+            }
+        });
+        for (int o = 0; o < outCount; o++) {
+            double acc = empty;
+            for (int b = 0; b < blocks; b++) {
+                acc = isMax ? Math.max(acc, partial[b * outCount + o]) : acc + partial[b * outCount + o];
+            }
+            out[outOff + o] = (float) acc;
+        }
+    }
+
     /** Walks the offsets of a set of axes in row-major order. */
     private static final class Odometer {
         private final int[] dims;
@@ -196,6 +252,16 @@ public final class CpuReduce {
         void reset() {
             Arrays.fill(idx, 0);
             offset = 0;
+        }
+
+        /** Positions the odometer at row-major index flat. */
+        void seek(int flat) {
+            offset = 0;
+            for (int d = dims.length - 1; d >= 0; d--) {
+                idx[d] = flat % dims[d];
+                flat /= dims[d];
+                offset += idx[d] * strides[d];
+            }
         }
 
         /** Advances to the next index; false after the last one (then the odometer is back at zero). */

@@ -156,6 +156,11 @@ public final class CpuRows {
         if (rows == 0) {
             return;
         }
+        if (mean == null || rstd == null || mean.length < rows || rstd.length < rows) {
+            throw new IllegalArgumentException("layerNormBackward: needs the mean and rstd (" + rows + " rows each) that "
+                    + "layerNormForward wrote; got " + (mean == null ? "null" : mean.length) + " and "
+                    + (rstd == null ? "null" : rstd.length));
+        }
         int blockRows = Math.max(Math.max(1, GRAIN / Math.max(1, cols)), (rows + MAX_PARAM_BLOCKS - 1) / MAX_PARAM_BLOCKS);
         int blocks = (rows + blockRows - 1) / blockRows;
         float[] gammaPartial = dGamma != null ? new float[blocks * cols] : null;

@@ -5,14 +5,15 @@ import org.mettle.backend.UnaryOp;
 import org.mettle.backend.BinaryOp;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API pointwise loops. Loaded only through {@link VectorSupport#load}. Every operator is spelled out as a
- * constant in its own loop (a variable operator would not be intrinsified). Tails use the scalar definitions.
- * exp/log/tanh/pow come from the JDK's vector math (SVML on x86), within a few ulp of java.lang.Math.
+ * Vector API pointwise loops. Loaded only through {@link VectorSupport#load}. Every op has its own small loop
+ * method with its operator as a constant: a variable operator is not intrinsified, and one big method with every
+ * loop runs out of the JIT's inlining budget (the later loops then box every vector and run 100x slower). Each
+ * loop returns how far it got; the tail uses the scalar definitions. exp/log/tanh/pow come from the JDK's vector
+ * math (SVML on x86), within a few ulp of java.lang.Math.
  */
 final class VectorPointwise implements CpuPointwise.Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -20,47 +21,16 @@ final class VectorPointwise implements CpuPointwise.Kernels {
 
     @Override
     public void binary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
-        int i = 0;
-        int upper = S.loopBound(n);
+        int i;
         switch (op) {
-            case ADD:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).add(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
-                }
-                break;
-            case SUB:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).sub(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
-                }
-                break;
-            case MUL:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).mul(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
-                }
-                break;
-            case DIV:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).div(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
-                }
-                break;
-            case MAX:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).max(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
-                }
-                break;
-            case MIN:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).min(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
-                }
-                break;
-            case POW:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).lanewise(VectorOperators.POW, FloatVector.fromArray(S, b, bo + i))
-                            .intoArray(out, oo + i);
-                }
-                break;
-            default:
-                throw new AssertionError(op);
+            case ADD: i = add(a, ao, b, bo, out, oo, n); break;
+            case SUB: i = sub(a, ao, b, bo, out, oo, n); break;
+            case MUL: i = mul(a, ao, b, bo, out, oo, n); break;
+            case DIV: i = div(a, ao, b, bo, out, oo, n); break;
+            case MAX: i = max(a, ao, b, bo, out, oo, n); break;
+            case MIN: i = min(a, ao, b, bo, out, oo, n); break;
+            case POW: i = pow(a, ao, b, bo, out, oo, n); break;
+            default: throw new AssertionError(op);
         }
         for (; i < n; i++) {
             out[oo + i] = op.apply(a[ao + i], b[bo + i]);
@@ -69,47 +39,16 @@ final class VectorPointwise implements CpuPointwise.Kernels {
 
     @Override
     public void binaryScalarRight(BinaryOp op, float[] a, int ao, float s, float[] out, int oo, int n) {
-        int i = 0;
-        int upper = S.loopBound(n);
-        FloatVector vs = FloatVector.broadcast(S, s);
+        int i;
         switch (op) {
-            case ADD:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).add(vs).intoArray(out, oo + i);
-                }
-                break;
-            case SUB:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).sub(vs).intoArray(out, oo + i);
-                }
-                break;
-            case MUL:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).mul(vs).intoArray(out, oo + i);
-                }
-                break;
-            case DIV:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).div(vs).intoArray(out, oo + i);
-                }
-                break;
-            case MAX:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).max(vs).intoArray(out, oo + i);
-                }
-                break;
-            case MIN:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).min(vs).intoArray(out, oo + i);
-                }
-                break;
-            case POW:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).lanewise(VectorOperators.POW, vs).intoArray(out, oo + i);
-                }
-                break;
-            default:
-                throw new AssertionError(op);
+            case ADD: i = addS(a, ao, s, out, oo, n); break;
+            case SUB: i = addS(a, ao, -s, out, oo, n); break; // a - s == a + (-s) exactly
+            case MUL: i = mulS(a, ao, s, out, oo, n); break;
+            case DIV: i = divS(a, ao, s, out, oo, n); break;
+            case MAX: i = maxS(a, ao, s, out, oo, n); break;
+            case MIN: i = minS(a, ao, s, out, oo, n); break;
+            case POW: i = powS(a, ao, s, out, oo, n); break;
+            default: throw new AssertionError(op);
         }
         for (; i < n; i++) {
             out[oo + i] = op.apply(a[ao + i], s);
@@ -118,30 +57,15 @@ final class VectorPointwise implements CpuPointwise.Kernels {
 
     @Override
     public void binaryScalarLeft(BinaryOp op, float s, float[] b, int bo, float[] out, int oo, int n) {
-        int i = 0;
-        int upper = S.loopBound(n);
-        FloatVector vs = FloatVector.broadcast(S, s);
+        int i;
         switch (op) {
             case ADD: case MUL: case MAX: case MIN:
                 binaryScalarRight(op, b, bo, s, out, oo, n); // commutative, NaN handling included
                 return;
-            case SUB:
-                for (; i < upper; i += L) {
-                    vs.sub(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
-                }
-                break;
-            case DIV:
-                for (; i < upper; i += L) {
-                    vs.div(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
-                }
-                break;
-            case POW:
-                for (; i < upper; i += L) {
-                    vs.lanewise(VectorOperators.POW, FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
-                }
-                break;
-            default:
-                throw new AssertionError(op);
+            case SUB: i = sSub(s, b, bo, out, oo, n); break;
+            case DIV: i = sDiv(s, b, bo, out, oo, n); break;
+            case POW: i = sPow(s, b, bo, out, oo, n); break;
+            default: throw new AssertionError(op);
         }
         for (; i < n; i++) {
             out[oo + i] = op.apply(s, b[bo + i]);
@@ -150,86 +74,23 @@ final class VectorPointwise implements CpuPointwise.Kernels {
 
     @Override
     public void unary(UnaryOp op, float[] x, int xo, float[] out, int oo, int n) {
-        int i = 0;
-        int upper = S.loopBound(n);
+        int i;
         switch (op) {
-            case NEG:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, x, xo + i).neg().intoArray(out, oo + i);
-                }
-                break;
-            case EXP:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.EXP).intoArray(out, oo + i);
-                }
-                break;
-            case LOG:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.LOG).intoArray(out, oo + i);
-                }
-                break;
-            case SQRT:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, x, xo + i).sqrt().intoArray(out, oo + i);
-                }
-                break;
-            case RSQRT:
-                for (; i < upper; i += L) {
-                    FloatVector.broadcast(S, 1f).div(FloatVector.fromArray(S, x, xo + i).sqrt()).intoArray(out, oo + i);
-                }
-                break;
-            case ABS:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, x, xo + i).abs().intoArray(out, oo + i);
-                }
-                break;
-            case SQUARE:
-                for (; i < upper; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.mul(v).intoArray(out, oo + i);
-                }
-                break;
-            case RECIPROCAL:
-                for (; i < upper; i += L) {
-                    FloatVector.broadcast(S, 1f).div(FloatVector.fromArray(S, x, xo + i)).intoArray(out, oo + i);
-                }
-                break;
-            case TANH:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.TANH).intoArray(out, oo + i);
-                }
-                break;
-            case SIGMOID:
-                for (; i < upper; i += L) {
-                    sigmoid(FloatVector.fromArray(S, x, xo + i)).intoArray(out, oo + i);
-                }
-                break;
-            case RELU:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, x, xo + i).max(0f).intoArray(out, oo + i);
-                }
-                break;
-            case GELU:
-                for (; i < upper; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.mul(normalCdf(v)).intoArray(out, oo + i);
-                }
-                break;
-            case GELU_TANH:
-                for (; i < upper; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    FloatVector t = geluTanhInner(v).lanewise(VectorOperators.TANH);
-                    v.mul(0.5f).mul(t.add(1f)).intoArray(out, oo + i);
-                }
-                break;
-            case SILU:
-                for (; i < upper; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    v.mul(sigmoid(v)).intoArray(out, oo + i);
-                }
-                break;
-            default:
-                throw new AssertionError(op);
+            case NEG: i = neg(x, xo, out, oo, n); break;
+            case EXP: i = exp(x, xo, out, oo, n); break;
+            case LOG: i = log(x, xo, out, oo, n); break;
+            case SQRT: i = sqrt(x, xo, out, oo, n); break;
+            case RSQRT: i = rsqrt(x, xo, out, oo, n); break;
+            case ABS: i = abs(x, xo, out, oo, n); break;
+            case SQUARE: i = square(x, xo, out, oo, n); break;
+            case RECIPROCAL: i = reciprocal(x, xo, out, oo, n); break;
+            case TANH: i = tanh(x, xo, out, oo, n); break;
+            case SIGMOID: i = sigmoid(x, xo, out, oo, n); break;
+            case RELU: i = relu(x, xo, out, oo, n); break;
+            case GELU: i = gelu(x, xo, out, oo, n); break;
+            case GELU_TANH: i = geluTanh(x, xo, out, oo, n); break;
+            case SILU: i = silu(x, xo, out, oo, n); break;
+            default: throw new AssertionError(op);
         }
         for (; i < n; i++) {
             out[oo + i] = op.apply(x[xo + i]);
@@ -239,105 +100,23 @@ final class VectorPointwise implements CpuPointwise.Kernels {
     @Override
     public void unaryBackward(UnaryOp op, float[] x, int xo, float[] y, int yo, float[] g, int go, float[] gi,
             int gio, int n) {
-        int i = 0;
-        int upper = S.loopBound(n);
+        int i;
         switch (op) {
-            case NEG:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, g, go + i).neg().intoArray(gi, gio + i);
-                }
-                break;
-            case EXP:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, g, go + i).mul(FloatVector.fromArray(S, y, yo + i)).intoArray(gi, gio + i);
-                }
-                break;
-            case LOG:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, g, go + i).div(FloatVector.fromArray(S, x, xo + i)).intoArray(gi, gio + i);
-                }
-                break;
-            case SQRT:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, g, go + i).mul(0.5f).div(FloatVector.fromArray(S, y, yo + i))
-                            .intoArray(gi, gio + i);
-                }
-                break;
-            case RSQRT:
-                for (; i < upper; i += L) {
-                    FloatVector r = FloatVector.fromArray(S, y, yo + i);
-                    FloatVector.fromArray(S, g, go + i).mul(r.mul(r).mul(r).mul(-0.5f)).intoArray(gi, gio + i);
-                }
-                break;
-            case ABS:
-                for (; i < upper; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    FloatVector gv = FloatVector.fromArray(S, g, go + i);
-                    FloatVector zero = FloatVector.zero(S);
-                    zero.blend(gv, v.compare(VectorOperators.GT, 0f)).blend(gv.neg(), v.compare(VectorOperators.LT, 0f))
-                            .intoArray(gi, gio + i);
-                }
-                break;
-            case SQUARE:
-                for (; i < upper; i += L) {
-                    FloatVector.fromArray(S, g, go + i).mul(FloatVector.fromArray(S, x, xo + i).mul(2f))
-                            .intoArray(gi, gio + i);
-                }
-                break;
-            case RECIPROCAL:
-                for (; i < upper; i += L) {
-                    FloatVector r = FloatVector.fromArray(S, y, yo + i);
-                    FloatVector.fromArray(S, g, go + i).mul(r.mul(r).neg()).intoArray(gi, gio + i);
-                }
-                break;
-            case TANH:
-                for (; i < upper; i += L) {
-                    FloatVector t = FloatVector.fromArray(S, y, yo + i);
-                    FloatVector.fromArray(S, g, go + i).mul(t.mul(t).neg().add(1f)).intoArray(gi, gio + i);
-                }
-                break;
-            case SIGMOID:
-                for (; i < upper; i += L) {
-                    FloatVector s = FloatVector.fromArray(S, y, yo + i);
-                    FloatVector.fromArray(S, g, go + i).mul(s.mul(s.neg().add(1f))).intoArray(gi, gio + i);
-                }
-                break;
-            case RELU:
-                for (; i < upper; i += L) {
-                    FloatVector gv = FloatVector.fromArray(S, g, go + i);
-                    VectorMask<Float> positive = FloatVector.fromArray(S, x, xo + i).compare(VectorOperators.GT, 0f);
-                    FloatVector.zero(S).blend(gv, positive).intoArray(gi, gio + i);
-                }
-                break;
-            case GELU:
-                for (; i < upper; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    FloatVector pdf = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP).mul((float) UnaryOp.INV_SQRT_2PI);
-                    FloatVector d = v.fma(pdf, normalCdf(v));
-                    FloatVector.fromArray(S, g, go + i).mul(d).intoArray(gi, gio + i);
-                }
-                break;
-            case GELU_TANH:
-                for (; i < upper; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    FloatVector t = geluTanhInner(v).lanewise(VectorOperators.TANH);
-                    FloatVector dInner = v.mul(v).mul((float) (3 * UnaryOp.GELU_TANH_CUBIC)).add(1f)
-                            .mul((float) UnaryOp.SQRT_2_OVER_PI);
-                    FloatVector right = v.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(dInner);
-                    FloatVector d = t.add(1f).mul(0.5f).add(right);
-                    FloatVector.fromArray(S, g, go + i).mul(d).intoArray(gi, gio + i);
-                }
-                break;
-            case SILU:
-                for (; i < upper; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    FloatVector s = sigmoid(v);
-                    FloatVector d = s.mul(v.mul(s.neg().add(1f)).add(1f));
-                    FloatVector.fromArray(S, g, go + i).mul(d).intoArray(gi, gio + i);
-                }
-                break;
-            default:
-                throw new AssertionError(op);
+            case NEG: i = mulS(g, go, -1f, gi, gio, n); break;
+            case EXP: i = mul(g, go, y, yo, gi, gio, n); break;
+            case LOG: i = div(g, go, x, xo, gi, gio, n); break;
+            case SQRT: i = sqrtBackward(y, yo, g, go, gi, gio, n); break;
+            case RSQRT: i = rsqrtBackward(y, yo, g, go, gi, gio, n); break;
+            case ABS: i = absBackward(x, xo, g, go, gi, gio, n); break;
+            case SQUARE: i = squareBackward(x, xo, g, go, gi, gio, n); break;
+            case RECIPROCAL: i = reciprocalBackward(y, yo, g, go, gi, gio, n); break;
+            case TANH: i = tanhBackward(y, yo, g, go, gi, gio, n); break;
+            case SIGMOID: i = sigmoidBackward(y, yo, g, go, gi, gio, n); break;
+            case RELU: i = reluBackward(x, xo, g, go, gi, gio, n); break;
+            case GELU: i = geluBackward(x, xo, g, go, gi, gio, n); break;
+            case GELU_TANH: i = geluTanhBackward(x, xo, g, go, gi, gio, n); break;
+            case SILU: i = siluBackward(x, xo, g, go, gi, gio, n); break;
+            default: throw new AssertionError(op);
         }
         boolean usesY = op.backwardUsesOutput();
         for (; i < n; i++) {
@@ -347,17 +126,15 @@ final class VectorPointwise implements CpuPointwise.Kernels {
 
     @Override
     public void axpby(float alpha, float[] x, int xo, float beta, float[] y, int yo, int n) {
-        int i = 0;
-        int upper = S.loopBound(n);
         if (beta == 0f) {
-            for (; i < upper; i += L) {
-                FloatVector.fromArray(S, x, xo + i).mul(alpha).intoArray(y, yo + i);
-            }
+            int i = mulS(x, xo, alpha, y, yo, n);
             for (; i < n; i++) {
                 y[yo + i] = alpha * x[xo + i];
             }
             return;
         }
+        int i = 0;
+        int upper = S.loopBound(n);
         for (; i < upper; i += L) {
             FloatVector.fromArray(S, x, xo + i).mul(alpha).add(FloatVector.fromArray(S, y, yo + i).mul(beta))
                     .intoArray(y, yo + i);
@@ -367,9 +144,379 @@ final class VectorPointwise implements CpuPointwise.Kernels {
         }
     }
 
-    private static FloatVector sigmoid(FloatVector v) {
-        return FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+    // ---- same-shape binary loops ----
+
+    private static FloatVector at(float[] a, int off) {
+        return FloatVector.fromArray(S, a, off);
     }
+
+    private static int add(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(a, ao + i).add(at(b, bo + i)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int sub(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(a, ao + i).sub(at(b, bo + i)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int mul(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(a, ao + i).mul(at(b, bo + i)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int div(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(a, ao + i).div(at(b, bo + i)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int max(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(a, ao + i).max(at(b, bo + i)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int min(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(a, ao + i).min(at(b, bo + i)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int pow(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(a, ao + i).lanewise(VectorOperators.POW, at(b, bo + i)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    // ---- scalar-operand loops ----
+
+    private static int addS(float[] a, int ao, float s, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(a, ao + i).add(s).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int mulS(float[] a, int ao, float s, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(a, ao + i).mul(s).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int divS(float[] a, int ao, float s, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(a, ao + i).div(s).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int maxS(float[] a, int ao, float s, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(a, ao + i).max(s).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int minS(float[] a, int ao, float s, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(a, ao + i).min(s).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int powS(float[] a, int ao, float s, float[] out, int oo, int n) {
+        FloatVector vs = FloatVector.broadcast(S, s);
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(a, ao + i).lanewise(VectorOperators.POW, vs).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int sSub(float s, float[] b, int bo, float[] out, int oo, int n) {
+        FloatVector vs = FloatVector.broadcast(S, s);
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            vs.sub(at(b, bo + i)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int sDiv(float s, float[] b, int bo, float[] out, int oo, int n) {
+        FloatVector vs = FloatVector.broadcast(S, s);
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            vs.div(at(b, bo + i)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int sPow(float s, float[] b, int bo, float[] out, int oo, int n) {
+        FloatVector vs = FloatVector.broadcast(S, s);
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            vs.lanewise(VectorOperators.POW, at(b, bo + i)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    // ---- unary loops ----
+
+    private static int neg(float[] x, int xo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(x, xo + i).neg().intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int exp(float[] x, int xo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(x, xo + i).lanewise(VectorOperators.EXP).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int log(float[] x, int xo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(x, xo + i).lanewise(VectorOperators.LOG).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int sqrt(float[] x, int xo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(x, xo + i).sqrt().intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int rsqrt(float[] x, int xo, float[] out, int oo, int n) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            one.div(at(x, xo + i).sqrt()).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int abs(float[] x, int xo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(x, xo + i).abs().intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int square(float[] x, int xo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            FloatVector v = at(x, xo + i);
+            v.mul(v).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int reciprocal(float[] x, int xo, float[] out, int oo, int n) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            one.div(at(x, xo + i)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int tanh(float[] x, int xo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(x, xo + i).lanewise(VectorOperators.TANH).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int sigmoid(float[] x, int xo, float[] out, int oo, int n) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            one.div(at(x, xo + i).neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int relu(float[] x, int xo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(x, xo + i).max(0f).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int gelu(float[] x, int xo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            FloatVector v = at(x, xo + i);
+            v.mul(normalCdf(v)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int geluTanh(float[] x, int xo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            FloatVector v = at(x, xo + i);
+            FloatVector t = geluTanhInner(v).lanewise(VectorOperators.TANH);
+            v.mul(0.5f).mul(t.add(1f)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    private static int silu(float[] x, int xo, float[] out, int oo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            FloatVector v = at(x, xo + i);
+            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(out, oo + i);
+        }
+        return i;
+    }
+
+    // ---- unary backward loops: gi = g * op'(x) ----
+
+    private static int sqrtBackward(float[] y, int yo, float[] g, int go, float[] gi, int gio, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(g, go + i).mul(0.5f).div(at(y, yo + i)).intoArray(gi, gio + i);
+        }
+        return i;
+    }
+
+    private static int rsqrtBackward(float[] y, int yo, float[] g, int go, float[] gi, int gio, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            FloatVector r = at(y, yo + i);
+            at(g, go + i).mul(r.mul(r).mul(r).mul(-0.5f)).intoArray(gi, gio + i);
+        }
+        return i;
+    }
+
+    private static int absBackward(float[] x, int xo, float[] g, int go, float[] gi, int gio, int n) {
+        FloatVector zero = FloatVector.zero(S);
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            FloatVector v = at(x, xo + i);
+            FloatVector gv = at(g, go + i);
+            zero.blend(gv, v.compare(VectorOperators.GT, 0f)).blend(gv.neg(), v.compare(VectorOperators.LT, 0f))
+                    .intoArray(gi, gio + i);
+        }
+        return i;
+    }
+
+    private static int squareBackward(float[] x, int xo, float[] g, int go, float[] gi, int gio, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            at(g, go + i).mul(at(x, xo + i).mul(2f)).intoArray(gi, gio + i);
+        }
+        return i;
+    }
+
+    private static int reciprocalBackward(float[] y, int yo, float[] g, int go, float[] gi, int gio, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            FloatVector r = at(y, yo + i);
+            at(g, go + i).mul(r.mul(r).neg()).intoArray(gi, gio + i);
+        }
+        return i;
+    }
+
+    private static int tanhBackward(float[] y, int yo, float[] g, int go, float[] gi, int gio, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            FloatVector t = at(y, yo + i);
+            at(g, go + i).mul(t.mul(t).neg().add(1f)).intoArray(gi, gio + i);
+        }
+        return i;
+    }
+
+    private static int sigmoidBackward(float[] y, int yo, float[] g, int go, float[] gi, int gio, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            FloatVector s = at(y, yo + i);
+            at(g, go + i).mul(s.mul(s.neg().add(1f))).intoArray(gi, gio + i);
+        }
+        return i;
+    }
+
+    private static int reluBackward(float[] x, int xo, float[] g, int go, float[] gi, int gio, int n) {
+        FloatVector zero = FloatVector.zero(S);
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            zero.blend(at(g, go + i), at(x, xo + i).compare(VectorOperators.GT, 0f)).intoArray(gi, gio + i);
+        }
+        return i;
+    }
+
+    private static int geluBackward(float[] x, int xo, float[] g, int go, float[] gi, int gio, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            FloatVector v = at(x, xo + i);
+            FloatVector pdf = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP).mul((float) UnaryOp.INV_SQRT_2PI);
+            at(g, go + i).mul(v.fma(pdf, normalCdf(v))).intoArray(gi, gio + i);
+        }
+        return i;
+    }
+
+    private static int geluTanhBackward(float[] x, int xo, float[] g, int go, float[] gi, int gio, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            FloatVector v = at(x, xo + i);
+            FloatVector t = geluTanhInner(v).lanewise(VectorOperators.TANH);
+            FloatVector dInner = v.mul(v).mul((float) (3 * UnaryOp.GELU_TANH_CUBIC)).add(1f)
+                    .mul((float) UnaryOp.SQRT_2_OVER_PI);
+            FloatVector right = v.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(dInner);
+            at(g, go + i).mul(t.add(1f).mul(0.5f).add(right)).intoArray(gi, gio + i);
+        }
+        return i;
+    }
+
+    private static int siluBackward(float[] x, int xo, float[] g, int go, float[] gi, int gio, int n) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += L) {
+            FloatVector v = at(x, xo + i);
+            FloatVector s = one.div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+            FloatVector d = s.mul(v.mul(s.neg().add(1f)).add(1f));
+            at(g, go + i).mul(d).intoArray(gi, gio + i);
+        }
+        return i;
+    }
+
+    // ---- shared math ----
 
     /** sqrt(2/pi) * (x + 0.044715 x^3). */
     private static FloatVector geluTanhInner(FloatVector v) {

@@ -9,6 +9,7 @@ import static org.mettle.backend.cpu.RowsTestSupport.gaussian;
 import static org.mettle.backend.cpu.RowsTestSupport.golden;
 
 import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -130,5 +131,12 @@ class CpuAdamWTest {
         e = assertThrows(IllegalArgumentException.class, () -> CpuAdamW.step(new float[1], 0, new float[1], 0,
                 new float[1], 0, new float[1], 0, 1, 1e-3f, 1f, 0.999f, 1e-8f, 0f, 1));
         assertTrue(e.getMessage().contains("betas"), e.getMessage());
+    }
+
+    @Test
+    void loadsTheVectorKernelsWhenTheModuleIsPresent() {
+        RowsTestSupport.assumeVector();
+        Assumptions.assumeFalse(Boolean.getBoolean("mettle.scalar"), "-Dmettle.scalar=true set");
+        assertEquals(VectorAdamW.class, CpuAdamW.KERNELS.getClass(), "VectorSupport.load must find VectorAdamW by name");
     }
 }

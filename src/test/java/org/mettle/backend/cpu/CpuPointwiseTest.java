@@ -14,6 +14,7 @@ import static org.mettle.backend.cpu.RowsTestSupport.uniform;
 import java.util.Arrays;
 import java.util.Random;
 import org.apache.commons.math3.special.Erf;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -515,5 +516,12 @@ class CpuPointwiseTest {
             o += idx[i] * strides[i];
         }
         return o;
+    }
+
+    @Test
+    void loadsTheVectorKernelsWhenTheModuleIsPresent() {
+        RowsTestSupport.assumeVector();
+        Assumptions.assumeFalse(Boolean.getBoolean("mettle.scalar"), "-Dmettle.scalar=true set");
+        assertEquals(VectorPointwise.class, CpuPointwise.KERNELS.getClass(), "VectorSupport.load must find VectorPointwise by name");
     }
 }

@@ -9,6 +9,8 @@ import static org.mettle.backend.cpu.RowsTestSupport.toDouble;
 
 import java.util.Arrays;
 import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -461,5 +463,20 @@ class CpuRowsTest {
         float[] dx = new float[rows * cols];
         CpuRows.l2NormalizeBackward(k, x, 0, norm, 1e-12f, golden("l2_dy"), 0, rows, cols, dx, 0);
         assertClose("normalize grad vs torch " + which, golden("l2_dx"), dx, 1e-6, 1e-5);
+    }
+
+    @Test
+    void loadsTheVectorKernelsWhenTheModuleIsPresent() {
+        RowsTestSupport.assumeVector();
+        Assumptions.assumeFalse(Boolean.getBoolean("mettle.scalar"), "-Dmettle.scalar=true set");
+        assertEquals(VectorRows.class, CpuRows.KERNELS.getClass(), "VectorSupport.load must find VectorRows by name");
+    }
+
+    @Test
+    void layerNormBackwardWithoutSavedStatisticsSaysWhatIsMissing() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> CpuRows.layerNormBackward(new float[6], 0, null, null, new float[2], new float[6], 0, 2, 3,
+                        new float[6], 0, null, null));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("mean and rstd"), e.getMessage());
     }
 }
