@@ -207,4 +207,44 @@ public final class ShapeOps {
         }
         return out;
     }
+
+    /**
+     * Rows of a table: out[i, ...] = x[indices[i], ...] for x [R, ...] and I32 indices of any shape; the result has
+     * shape indices.shape + x.shape[1:]. The backward adds into the rows (e.g. a relative-position-bias table).
+     */
+    public static Tensor indexSelect(Tensor x, Tensor indices) {
+        if (indices.dtype() != org.mettle.tensor.DType.I32 || x.rank() < 1) {
+            throw new IllegalArgumentException("indexSelect needs a table of rank >= 1 and I32 indices, got " + x.describeShort()
+                    + " and " + indices.describeShort());
+        }
+        int rowSize = Math.toIntExact(x.numel() / Math.max(1, x.dim(0)));
+        int n = Math.toIntExact(indices.numel());
+        int[] outDims = new int[indices.rank() + x.rank() - 1];
+        System.arraycopy(indices.shape().dims(), 0, outDims, 0, indices.rank());
+        for (int i = 1; i < x.rank(); i++) {
+            outDims[indices.rank() + i - 1] = x.dim(i);
+        }
+        Backend be = x.backend();
+        Tensor out = Tensor.empty(be, Shape.of(outDims));
+        try (Tensor table = x.viewAs(Shape.of(x.dim(0), rowSize)); Tensor flatIdx = indices.viewAs(Shape.of(n));
+             Tensor flatOut = out.viewAs(Shape.of(n, rowSize))) {
+            be.gatherRows(table, flatIdx, flatOut);
+        }
+        if (Autograd.needed(x)) {
+            out.setGradFn(new Node("indexSelect", x) {
+                final Tensor si = save(indices);
+
+                @Override
+                protected Tensor[] backward(Tensor g) {
+                    Tensor gx = Tensor.zeros(be, x.shape());
+                    try (Tensor table = gx.viewAs(Shape.of(x.dim(0), rowSize)); Tensor flatIdx = si.viewAs(Shape.of(n));
+                         Tensor flatG = g.viewAs(Shape.of(n, rowSize))) {
+                        be.scatterAddRows(flatG, flatIdx, table);
+                    }
+                    return new Tensor[] {gx};
+                }
+            });
+        }
+        return out;
+    }
 }

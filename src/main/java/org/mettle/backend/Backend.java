@@ -39,6 +39,12 @@ public interface Backend {
     /** dst[dstOffset + idx.dstStrides] = src[srcOffset + idx.srcStrides] for every index of dims (element units). */
     void copyStrided(int[] dims, Tensor src, int srcOffset, int[] srcStrides, Tensor dst, int dstOffset, int[] dstStrides);
 
+    /** out[i, :] = src[indices[i], :] for src [R, C], I32 indices [n] (each in [0, R)), out [n, C]. */
+    void gatherRows(Tensor src, Tensor indices, Tensor out);
+
+    /** dst[indices[i], :] += src[i, :] (the adjoint of gatherRows; repeated indices add up). */
+    void scatterAddRows(Tensor src, Tensor indices, Tensor dst);
+
     /** Element-wise dtype conversion between tensors of equal size (F32 <-> BF16/F16, I32 -> F32). */
     void convert(Tensor src, Tensor dst);
 

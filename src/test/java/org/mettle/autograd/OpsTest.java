@@ -108,6 +108,19 @@ class OpsTest {
     }
 
     @Test
+    void indexSelectWithRepeatedIndices() {
+        int[] idx = {2, 0, 2, 3, 2, 1};
+        check.check("indexSelect", t -> ShapeOps.indexSelect(t[0], Tensor.ofInts(idx, 2, 3)),
+                r -> {
+                    Ref out = Ref.zeros(2, 3, 5);
+                    for (int i = 0; i < idx.length; i++) {
+                        System.arraycopy(r[0].v, idx[i] * 5, out.v, i * 5, 5);
+                    }
+                    return out;
+                }, check.randn(4, 5));
+    }
+
+    @Test
     void rowOps() {
         check.check("softmax", t -> t[0].softmax(-1), r -> r[0].rowwise(Ref::softmaxRow), check.randn(3, 2, 7));
         check.check("logSoftmax", t -> t[0].logSoftmax(-1), r -> r[0].rowwise(Ref::logSoftmaxRow), check.randn(4, 9));

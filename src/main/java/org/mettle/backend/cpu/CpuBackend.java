@@ -151,6 +151,56 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void gatherRows(Tensor src, Tensor indices, Tensor out) {
+        int cols = src.rank() == 1 ? 1 : src.dim(-1);
+        int rows = n(src) / Math.max(1, cols);
+        int[] idx = ints(indices);
+        int io = off(indices);
+        int n = n(indices);
+        checkIndices("gatherRows", idx, io, n, rows, src);
+        float[] s = f(src);
+        float[] o = f(out);
+        int so = off(src);
+        int oo = off(out);
+        CpuParallel.parallelFor(n, Math.max(1, 16384 / Math.max(1, cols)), (from, to) -> {
+            for (int i = from; i < to; i++) {
+                System.arraycopy(s, so + idx[io + i] * cols, o, oo + i * cols, cols);
+            }
+        });
+    }
+
+    @Override
+    public void scatterAddRows(Tensor src, Tensor indices, Tensor dst) {
+        int cols = dst.rank() == 1 ? 1 : dst.dim(-1);
+        int rows = n(dst) / Math.max(1, cols);
+        int[] idx = ints(indices);
+        int io = off(indices);
+        int n = n(indices);
+        checkIndices("scatterAddRows", idx, io, n, rows, dst);
+        float[] s = f(src);
+        float[] d = f(dst);
+        int so = off(src);
+        int dOff = off(dst);
+        // sequential: repeated indices would race, and the sizes here (position-bias tables) are small
+        for (int i = 0; i < n; i++) {
+            int base = dOff + idx[io + i] * cols;
+            for (int c = 0; c < cols; c++) {
+                d[base + c] += s[so + i * cols + c];
+            }
+        }
+    }
+
+    private static void checkIndices(String op, int[] idx, int off, int n, int rows, Tensor table) {
+        for (int i = 0; i < n; i++) {
+            int v = idx[off + i];
+            if (v < 0 || v >= rows) {
+                throw new IllegalArgumentException(op + ": index " + v + " at position " + i + " is outside the " + rows
+                        + " rows of " + table.describeShort());
+            }
+        }
+    }
+
+    @Override
     public void convert(Tensor src, Tensor dst) {
         sameSize("convert", src, dst);
         if (dst.dtype() == DType.I32) {

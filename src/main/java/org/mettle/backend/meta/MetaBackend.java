@@ -72,6 +72,8 @@ public final class MetaBackend implements Backend {
     @Override public void fill(Tensor dst, float value) {}
     @Override public void copyStrided(int[] dims, Tensor src, int srcOffset, int[] srcStrides, Tensor dst, int dstOffset, int[] dstStrides) {}
     @Override public void convert(Tensor src, Tensor dst) {}
+    @Override public void gatherRows(Tensor src, Tensor indices, Tensor out) {}
+    @Override public void scatterAddRows(Tensor src, Tensor indices, Tensor dst) {}
     @Override public void gemm(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha, Tensor a, int strideA,
                                Tensor b, int strideB, float beta, Tensor c, int strideC) {}
     @Override public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {}
