@@ -14,6 +14,7 @@ import org.mettle.models.Weights;
 import org.mettle.models.swin.ModuleList;
 import org.mettle.models.swin.PatchEmbed;
 import org.mettle.models.swin.PatchMerging;
+import org.mettle.models.swin.SwinParams;
 import org.mettle.models.swin.TapHolder;
 import org.mettle.models.swin.WindowLayout;
 import org.mettle.nn.Init;
@@ -181,13 +182,12 @@ public final class Htsat extends Module implements Backbone {
 
     @Override
     public Tensor forward(Tensor input, LayerConsumer consumer) {
-        Tensor image = toImage(input);
-        Tensor x;
-        try {
-            x = patchEmbed.forward(image);
-        } finally {
+        Tensor x = SwinParams.scoped(() -> {
+            Tensor image = toImage(input);
+            Tensor tokens = patchEmbed.forward(image);
             image.close();
-        }
+            return tokens;
+        }).untrack();
         try {
             int layer = 0;
             for (int s = 0; s < blocks.length; s++) {
@@ -195,12 +195,15 @@ public final class Htsat extends Module implements Backbone {
                     x = runBlock(block, layer++, x, consumer);
                 }
                 if (downsample[s] != null) {
-                    Tensor merged = downsample[s].forward(x);
+                    Tensor in = x;
+                    PatchMerging merge = downsample[s];
+                    Tensor merged = SwinParams.scoped(() -> merge.forward(in)).untrack();
                     x.close();
                     x = merged;
                 }
             }
-            return norm.forward(x);
+            Tensor last = x;
+            return SwinParams.scoped(() -> norm.forward(last));
         } finally {
             x.close();
         }
@@ -208,7 +211,7 @@ public final class Htsat extends Module implements Backbone {
 
     private static Tensor runBlock(SwinV1Block block, int layer, Tensor x, LayerConsumer consumer) {
         try (TapHolder tap = consumer.wantsAttention() ? new TapHolder() : null) {
-            Tensor y = block.forward(x, tap);
+            Tensor y = SwinParams.scoped(() -> block.forward(x, tap)).untrack();
             try {
                 consumer.accept(new LayerOutput(layer, y, tap == null ? null : tap.tap()));
             } catch (RuntimeException | Error e) {

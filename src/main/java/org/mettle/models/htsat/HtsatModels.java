@@ -1,5 +1,6 @@
 package org.mettle.models.htsat;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +38,14 @@ public final class HtsatModels {
     /** A model with seeded random weights (load a checkpoint with {@link Htsat#load}). */
     public static Backbone create(String arch, Backend backend, long seed) {
         return new Htsat(config(arch), backend, seed);
+    }
+
+    /** Loads a safetensors checkpoint into a backbone made by {@link #create} (see {@link Htsat#load}). */
+    public static void loadWeights(Backbone backbone, Path file) {
+        if (!(backbone instanceof Htsat model)) {
+            throw new IllegalArgumentException(backbone.arch() + " is not a HTS-AT backbone");
+        }
+        model.load(file);
     }
 
     /** [batch, T, melBins] with T the frames of a 10 s clip (1001 for the release). */

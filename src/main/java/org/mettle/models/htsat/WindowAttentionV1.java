@@ -90,7 +90,7 @@ public final class WindowAttentionV1 extends Module {
     }
 
     /** [1, H, N, N] from the table by the relative position index. */
-    Tensor positionBias() {
+    synchronized Tensor positionBias() {
         boolean frozen = SwinParams.frozen(biasTable);
         if (frozen && cachedBias != null) {
             return cachedBias;
@@ -103,7 +103,7 @@ public final class WindowAttentionV1 extends Module {
         return bias;
     }
 
-    public void releaseCaches() {
+    public synchronized void releaseCaches() {
         cachedBias = SwinParams.close(cachedBias);
     }
 }

@@ -1,5 +1,6 @@
 package org.mettle.models.swin;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +42,14 @@ public final class SwinModels {
     /** A model with seeded random weights (load a checkpoint with {@link SwinTransformerV2#load}). */
     public static Backbone create(String arch, Backend backend, long seed) {
         return new SwinTransformerV2(config(arch), backend, seed);
+    }
+
+    /** Loads a safetensors checkpoint into a backbone made by {@link #create} (see {@link SwinTransformerV2#load}). */
+    public static void loadWeights(Backbone backbone, Path file) {
+        if (!(backbone instanceof SwinTransformerV2 model)) {
+            throw new IllegalArgumentException(backbone.arch() + " is not a Swin-V2 backbone");
+        }
+        model.load(file);
     }
 
     /** [batch, 3, img, img]. */

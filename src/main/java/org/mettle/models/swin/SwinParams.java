@@ -1,10 +1,12 @@
 package org.mettle.models.swin;
 
 import java.util.Random;
+import java.util.function.Supplier;
 import org.mettle.backend.Backend;
 import org.mettle.memory.MemoryCategory;
 import org.mettle.tensor.DType;
 import org.mettle.tensor.Device;
+import org.mettle.tensor.Scope;
 import org.mettle.tensor.Shape;
 import org.mettle.tensor.Tensor;
 
@@ -67,6 +69,16 @@ public final class SwinParams {
             if (t != null && t != keep) {
                 t.close();
             }
+        }
+    }
+
+    /**
+     * Runs f in its own scope and keeps only its result, so the (already closed) intermediates do not pile up in a
+     * caller's long-lived scope.
+     */
+    public static Tensor scoped(Supplier<Tensor> f) {
+        try (Scope s = Scope.open()) {
+            return s.keep(f.get());
         }
     }
 

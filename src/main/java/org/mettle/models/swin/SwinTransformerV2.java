@@ -117,12 +117,14 @@ public final class SwinTransformerV2 extends Module implements Backbone {
             throw new IllegalArgumentException(arch() + " takes images [B, " + want[1] + ", " + want[2] + ", " + want[3] + "], got "
                     + input.describeShort());
         }
-        Tensor x = patchEmbed.forward(input);
+        Tensor x = SwinParams.scoped(() -> patchEmbed.forward(input)).untrack();
         try {
             int layer = 0;
             for (int s = 0; s < blocks.length; s++) {
                 if (downsample[s] != null) {
-                    Tensor merged = downsample[s].forward(x);
+                    Tensor in = x;
+                    PatchMerging merge = downsample[s];
+                    Tensor merged = SwinParams.scoped(() -> merge.forward(in)).untrack();
                     x.close();
                     x = merged;
                 }
@@ -130,7 +132,8 @@ public final class SwinTransformerV2 extends Module implements Backbone {
                     x = runBlock(block, layer++, x, consumer);
                 }
             }
-            return norm.forward(x);
+            Tensor last = x;
+            return SwinParams.scoped(() -> norm.forward(last));
         } finally {
             x.close();
         }
@@ -139,7 +142,7 @@ public final class SwinTransformerV2 extends Module implements Backbone {
     /** Runs one block, hands its output to the consumer, releases the block input; returns the output. */
     private static Tensor runBlock(SwinV2Block block, int layer, Tensor x, LayerConsumer consumer) {
         try (TapHolder tap = consumer.wantsAttention() ? new TapHolder() : null) {
-            Tensor y = block.forward(x, tap);
+            Tensor y = SwinParams.scoped(() -> block.forward(x, tap)).untrack();
             try {
                 consumer.accept(new LayerOutput(layer, y, tap == null ? null : tap.tap()));
             } catch (RuntimeException | Error e) {

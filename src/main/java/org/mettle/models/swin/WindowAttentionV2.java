@@ -178,7 +178,7 @@ public final class WindowAttentionV2 extends Module {
     }
 
     /** [1, H, N, N]: 16 * sigmoid(cpb_mlp(coords)) gathered by the relative position index. */
-    Tensor positionBias() {
+    synchronized Tensor positionBias() {
         boolean frozen = SwinParams.frozen(cpbIn.weight(), cpbIn.bias(), cpbOut.weight());
         if (frozen && cachedBias != null) {
             return cachedBias;
@@ -215,7 +215,7 @@ public final class WindowAttentionV2 extends Module {
     }
 
     /** exp(min(logit_scale, log 100)) as [H, 1, 1]. */
-    Tensor headScale() {
+    synchronized Tensor headScale() {
         boolean frozen = SwinParams.frozen(logitScale);
         if (frozen && cachedHeadScale != null) {
             return cachedHeadScale;
@@ -243,7 +243,7 @@ public final class WindowAttentionV2 extends Module {
     }
 
     /** cat(q_bias, 0, v_bias) [3C]. */
-    Tensor qkvBias() {
+    synchronized Tensor qkvBias() {
         boolean frozen = SwinParams.frozen(qBias, vBias);
         if (frozen && cachedQkvBias != null) {
             return cachedQkvBias;
@@ -259,7 +259,7 @@ public final class WindowAttentionV2 extends Module {
     }
 
     /** Drops the cached bias, scales and fused bias (after loading new weights). */
-    public void releaseCaches() {
+    public synchronized void releaseCaches() {
         cachedBias = SwinParams.close(cachedBias);
         cachedHeadScale = SwinParams.close(cachedHeadScale);
         cachedQkvBias = SwinParams.close(cachedQkvBias);

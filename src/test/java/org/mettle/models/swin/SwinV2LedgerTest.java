@@ -42,6 +42,16 @@ class SwinV2LedgerTest {
     }
 
     @Test
+    void aCallersScopeReceivesOnlyTheOutput() {
+        try (SwinTransformerV2 model = (SwinTransformerV2) SwinModels.create("swinv2_test_window4_64", Backends.meta(), 0);
+             Tensor input = Tensor.empty(Backends.meta(), Shape.of(model.inputShape(2))).untrack();
+             org.mettle.tensor.Scope scope = org.mettle.tensor.Scope.open(); var g = GradMode.noGrad()) {
+            model.forward(input, LayerConsumer.NONE);
+            assertEquals(1, scope.size(), "intermediates are released inside the forward, not left to the caller's scope");
+        }
+    }
+
+    @Test
     void peakActivationMemoryDoesNotDependOnDepth() {
         SwinV2Config real = SwinV2Config.largeWindow12At192();
         Peak deep = measure(real, 1);
