@@ -79,6 +79,15 @@ public final class Htsat extends Module implements Backbone {
     public Htsat(HtsatConfig config, Backend backend, long seed) {
         super(backend);
         this.config = config;
+        for (int s = 0; s < config.stages(); s++) {
+            // fails before any weight is allocated when a grid cannot be tiled or merged
+            int res = config.stageResolution(s);
+            WindowLayout.swinV1(null, res, res, config.window(), true);
+            if (s < config.stages() - 1 && res % 2 != 0) {
+                throw new IllegalArgumentException(config.name() + ": stage " + s + " has an odd " + res + "x" + res
+                        + " token grid, which patch merging cannot halve");
+            }
+        }
         Random random = new Random(seed);
         bn0 = child("bn0", new MelBatchNorm(backend, config.melBins()));
         patchEmbed = child("patch_embed", new PatchEmbed(backend, random, 1, config.embedDim(), config.patchSize()));

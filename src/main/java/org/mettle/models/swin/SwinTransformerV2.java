@@ -41,6 +41,7 @@ public final class SwinTransformerV2 extends Module implements Backbone {
     public SwinTransformerV2(SwinV2Config config, Backend backend, long seed) {
         super(backend);
         this.config = config;
+        checkGeometry(config);
         Random random = new Random(seed);
         patchEmbed = child("patch_embed", new PatchEmbed(backend, random, config.inChans(), config.embedDim(), config.patchSize()));
         ModuleList layers = child("layers", new ModuleList(backend));
@@ -69,6 +70,18 @@ public final class SwinTransformerV2 extends Module implements Backbone {
             }
         }
         norm = child("norm", new LayerNorm(backend, config.stageDim(stages - 1), 1e-5f));
+    }
+
+    /** Fails before any weight is allocated when a stage's grid cannot be merged or tiled by its window. */
+    private static void checkGeometry(SwinV2Config config) {
+        for (int s = 0; s < config.stages(); s++) {
+            int res = config.stageResolution(s);
+            if (s > 0 && config.stageResolution(s - 1) % 2 != 0) {
+                throw new IllegalArgumentException(config.name() + ": stage " + (s - 1) + " has an odd " + config.stageResolution(s - 1)
+                        + "x" + config.stageResolution(s - 1) + " token grid, which patch merging cannot halve; choose another image size");
+            }
+            WindowLayout.timmV2(null, res, res, config.window(), true); // validates; allocates nothing
+        }
     }
 
     private WindowLayout track(WindowLayout layout) {
