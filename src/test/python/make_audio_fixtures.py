@@ -7,7 +7,7 @@ Needs ffmpeg and the Debian packages alsa-utils and sound-theme-freedesktop (rea
 test/audiodata (the pyenv installs have it). Writes src/test/resources/golden/audio/:
   wav/*.wav             inputs: format samples, excerpts of real recordings, synthetic signals (see SOURCES.md)
   decode.safetensors    torchaudio.load of each wav: "<stem>.mean" (channels averaged), "<stem>.ch<k>" per channel
-  resample.safetensors  torchaudio.functional.resample (defaults) outputs "<case>.out"
+  resample.safetensors  torchaudio.functional.resample (defaults) outputs "<case>.out" (and "<case>.out64" in float64)
   kaldi.safetensors     torchaudio.compliance.kaldi.fbank outputs "<case>.out"
   htsat.safetensors     HTS-AT log-mel reference (below) outputs "<case>.out"
 Each case's parameters are in __metadata__ under its name as space-separated key=value pairs. Never hand-edit.
@@ -241,6 +241,7 @@ def resample_fixtures():
         y = AF.resample(x, sr, new)
         y64 = AF.resample(x.double(), sr, new)
         tensors[name + ".out"] = y
+        tensors[name + ".out64"] = y64.float()  # torchaudio on the float64 waveform: no float32 phase/accumulation error
         meta[name] = params(input=stem, offset=offset, length=length, orig_freq=sr, new_freq=new)
         print(f"resample {name}: {y.numel()} samples, torch float32 vs float64 max diff {(y.double() - y64).abs().max():.2e}")
     write_safetensors(os.path.join(ROOT, "resample.safetensors"), tensors, meta)

@@ -29,6 +29,6 @@ public record Audio(float[] samples, int sampleRate, int channels, int bitsPerSa
         if (newRate == sampleRate) {
             return this;
         }
-        return new Audio(new Resampler(sampleRate, newRate).resample(samples), newRate, channels, bitsPerSample, encoding);
+        return new Audio(Resampler.forRates(sampleRate, newRate).resample(samples), newRate, channels, bitsPerSample, encoding);
     }
 }

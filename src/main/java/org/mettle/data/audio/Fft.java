@@ -31,12 +31,15 @@ public final class Fft {
             for (int i = 0; i < n; i++) {
                 bitReversed[i] = bits == 0 ? 0 : Integer.reverse(i) >>> (32 - bits);
             }
-            cos = new double[Math.max(1, n / 2)];
-            sin = new double[Math.max(1, n / 2)];
-            for (int j = 0; j < n / 2; j++) {
-                double angle = -2.0 * Math.PI * j / n;
-                cos[j] = Math.cos(angle);
-                sin[j] = Math.sin(angle);
+            // twiddles of the stage with half-size h at [h, 2h): exp(-2 pi i k / (2h)), contiguous per stage
+            cos = new double[Math.max(2, n)];
+            sin = new double[Math.max(2, n)];
+            for (int h = 1; h < n; h <<= 1) {
+                for (int k = 0; k < h; k++) {
+                    double angle = -Math.PI * k / h;
+                    cos[h + k] = Math.cos(angle);
+                    sin[h + k] = Math.sin(angle);
+                }
             }
             inner = null;
             chirpRe = chirpIm = filterRe = filterIm = workRe = workIm = null;
@@ -100,15 +103,38 @@ public final class Fft {
                 im[j] = t;
             }
         }
-        for (int len = 2; len <= n; len <<= 1) {
-            int half = len >> 1;
-            int step = n / len;
+        // first stage: twiddle 1
+        for (int a = 0; a + 1 < n; a += 2) {
+            double xr = re[a + 1];
+            double xi = im[a + 1];
+            re[a + 1] = re[a] - xr;
+            im[a + 1] = im[a] - xi;
+            re[a] += xr;
+            im[a] += xi;
+        }
+        // second stage: twiddles 1 and -i
+        for (int a = 0; a + 3 < n; a += 4) {
+            double xr = re[a + 2];
+            double xi = im[a + 2];
+            re[a + 2] = re[a] - xr;
+            im[a + 2] = im[a] - xi;
+            re[a] += xr;
+            im[a] += xi;
+            xr = im[a + 3];
+            xi = -re[a + 3];
+            re[a + 3] = re[a + 1] - xr;
+            im[a + 3] = im[a + 1] - xi;
+            re[a + 1] += xr;
+            im[a + 1] += xi;
+        }
+        for (int half = 4; half < n; half <<= 1) {
+            int len = half << 1;
             for (int start = 0; start < n; start += len) {
-                for (int k = 0, tw = 0; k < half; k++, tw += step) {
+                for (int k = 0; k < half; k++) {
                     int a = start + k;
                     int b = a + half;
-                    double wr = cos[tw];
-                    double wi = sin[tw];
+                    double wr = cos[half + k];
+                    double wi = sin[half + k];
                     double xr = re[b] * wr - im[b] * wi;
                     double xi = re[b] * wi + im[b] * wr;
                     re[b] = re[a] - xr;

@@ -1,5 +1,8 @@
 package org.mettle.data.audio;
 
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
+
 /**
  * Band-limited resampling by a Hann-windowed sinc, the default of {@code torchaudio.functional.resample}
  * (method "sinc_interpolation" / "sinc_interp_hann", lowpass_filter_width 6, rolloff 0.99).
@@ -7,10 +10,14 @@ package org.mettle.data.audio;
  * <p>The rates are reduced by their gcd to orig/new; the cutoff is min(orig, new) * rolloff; output sample
  * new*k + p is the dot product of the zero-padded input from orig*k on with the filter of phase p. The filter is
  * built as torchaudio builds it (including its float32 phase offsets p/new and the final cast of the taps to
- * float32) and applied in double, so the only difference from torchaudio is its float32 accumulation.
+ * float32) and applied in double, so the differences from torchaudio are its float32 accumulation and the taps it
+ * multiplies in where the window is clamped to zero (weight ~1e-34), which are skipped here.
  * Output length is ceil(length * new / orig). Thread-safe once built.
  */
 public final class Resampler {
+    /** Shared default-parameter resamplers by (orig << 32 | new). */
+    private static final ConcurrentHashMap<Long, Resampler> DEFAULTS = new ConcurrentHashMap<>();
+
     private final int origFreq;
     private final int newFreq;
     private final int orig;
@@ -49,9 +56,14 @@ public final class Resampler {
         for (int p = 0; p < fresh; p++) {
             // torchaudio: arange(0, -new, -1) / new is computed in float32, then added to the float64 tap positions
             double phase = (float) -p / (float) fresh;
-            int first = kernelLength;
-            int last = -1;
-            for (int m = 0; m < kernelLength; m++) {
+            // only taps with |t| < width are non-zero; visit just that range (+1 either side) so that odd rate pairs
+            // (orig and new large after the gcd) stay cheap to build
+            double reach = (double) lowpassFilterWidth / baseFreq;
+            int from = (int) Math.max(0, Math.floor(width + orig * (-reach - phase)) - 1);
+            int to = (int) Math.min(kernelLength - 1, Math.ceil(width + orig * (reach - phase)) + 1);
+            int first = -1;
+            int last = -2;
+            for (int m = from; m <= to; m++) {
                 double t = (phase + (double) (m - width) / orig) * baseFreq;
                 t = Math.max(-lowpassFilterWidth, Math.min(lowpassFilterWidth, t));
                 double window = Math.cos(t * Math.PI / lowpassFilterWidth / 2);
@@ -60,17 +72,15 @@ public final class Resampler {
                 double sinc = t == 0 ? 1.0 : Math.sin(t) / t;
                 row[m] = (float) (sinc * (window * scale));
                 if (Math.abs(t) < Math.PI * lowpassFilterWidth) {
-                    first = Math.min(first, m);
+                    if (first < 0) {
+                        first = m;
+                    }
                     last = m;
                 }
             }
-            // taps at the clamp (|t| = width) weigh ~1e-34: torchaudio keeps them, they change nothing in float
-            if (last < 0) {
-                first = 0;
-                last = -1;
-            }
-            firstTap[p] = first;
-            taps[p] = java.util.Arrays.copyOfRange(row, first, last + 1);
+            // taps at the clamp (|t| = width) weigh ~1e-34: torchaudio multiplies them in, they change nothing in float
+            firstTap[p] = Math.max(first, 0);
+            taps[p] = first < 0 ? new float[0] : Arrays.copyOfRange(row, first, last + 1);
         }
     }
 
@@ -115,9 +125,17 @@ public final class Resampler {
         return out;
     }
 
-    /** One-shot resampling; build a Resampler to reuse its filter. */
+    /** Resampling with torchaudio's defaults; the filter for each pair of rates is built once and shared. */
     public static float[] resample(float[] input, int origFreq, int newFreq) {
-        return new Resampler(origFreq, newFreq).resample(input);
+        return forRates(origFreq, newFreq).resample(input);
+    }
+
+    /** A shared resampler with the default filter for these rates (building one costs milliseconds; it is immutable). */
+    public static Resampler forRates(int origFreq, int newFreq) {
+        if (origFreq < 1 || newFreq < 1) {
+            throw new IllegalArgumentException("resampling needs positive integer rates, got " + origFreq + " Hz -> " + newFreq + " Hz");
+        }
+        return DEFAULTS.computeIfAbsent(((long) origFreq << 32) | newFreq, key -> new Resampler(origFreq, newFreq));
     }
 
     private static int gcd(int a, int b) {
