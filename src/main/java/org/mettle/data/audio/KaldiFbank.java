@@ -130,11 +130,7 @@ public final class KaldiFbank {
                 }
             }
             if (o.removeDcOffset) {
-                double mean = 0.0;
-                for (int j = 0; j < windowSize; j++) {
-                    mean += frame[j];
-                }
-                mean /= windowSize;
+                double mean = sum(frame, windowSize, false) / windowSize;
                 for (int j = 0; j < windowSize; j++) {
                     frame[j] -= mean;
                 }
@@ -212,11 +208,26 @@ public final class KaldiFbank {
     }
 
     private static double logEnergy(double[] frame, int length, double logFloor) {
-        double sum = 0.0;
-        for (int j = 0; j < length; j++) {
-            sum += frame[j] * frame[j];
+        return Math.max(Math.log(Math.max(sum(frame, length, true), EPSILON)), logFloor);
+    }
+
+    /** Sum of x[0..length) (or of its squares) with four accumulators, so the adds need not wait on each other. */
+    private static double sum(double[] x, int length, boolean squares) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int j = 0;
+        for (; j + 3 < length; j += 4) {
+            s0 += squares ? x[j] * x[j] : x[j];
+            s1 += squares ? x[j + 1] * x[j + 1] : x[j + 1];
+            s2 += squares ? x[j + 2] * x[j + 2] : x[j + 2];
+            s3 += squares ? x[j + 3] * x[j + 3] : x[j + 3];
         }
-        return Math.max(Math.log(Math.max(sum, EPSILON)), logFloor);
+        for (; j < length; j++) {
+            s0 += squares ? x[j] * x[j] : x[j];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     static double[] window(KaldiFbankOptions.WindowType type, int size, double blackmanCoeff) {

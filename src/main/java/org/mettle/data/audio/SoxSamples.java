@@ -2,7 +2,7 @@ package org.mettle.data.audio;
 
 /**
  * The sample conversions of libsox, which torchaudio.load (sox_io backend) applies: every sample passes through a
- * 32-bit integer, and becomes a float by rounding to a multiple of 128 (so to 24 significant bits, half up).
+ * 32-bit integer, and becomes a float by rounding to a multiple of 128, half up (a multiple of 2^-24 after scaling).
  */
 final class SoxSamples {
     private static final int SAMPLE_MAX = Integer.MAX_VALUE;
