@@ -110,6 +110,10 @@ public final class Resize {
         int[] k = fixedPoint(c.weights);
         int ks = c.kernelSize;
         byte[] out = new byte[rows * outWidth * channels];
+        if (channels == 3) {
+            horizontalRgb(src, width, rowFirst, rows, outWidth, c, k, out);
+            return out;
+        }
         int[] acc = new int[channels];
         for (int y = 0; y < rows; y++) {
             int rowIn = (y + rowFirst) * width * channels;
@@ -132,6 +136,33 @@ public final class Resize {
             }
         }
         return out;
+    }
+
+    /** The RGB case with the three sums in registers (the generic loop is about 3x slower). */
+    private static void horizontalRgb(byte[] src, int width, int rowFirst, int rows, int outWidth, Coefficients c, int[] k, byte[] out) {
+        int ks = c.kernelSize;
+        int half = 1 << (PRECISION_BITS - 1);
+        for (int y = 0; y < rows; y++) {
+            int rowIn = (y + rowFirst) * width * 3;
+            int o = y * outWidth * 3;
+            for (int x = 0; x < outWidth; x++) {
+                int p = rowIn + c.start[x] * 3;
+                int kb = x * ks;
+                int end = kb + c.size[x];
+                int s0 = half;
+                int s1 = half;
+                int s2 = half;
+                for (int j = kb; j < end; j++, p += 3) {
+                    int w = k[j];
+                    s0 += (src[p] & 0xFF) * w;
+                    s1 += (src[p + 1] & 0xFF) * w;
+                    s2 += (src[p + 2] & 0xFF) * w;
+                }
+                out[o++] = (byte) clip8(s0);
+                out[o++] = (byte) clip8(s1);
+                out[o++] = (byte) clip8(s2);
+            }
+        }
     }
 
     /** Vertical pass over src, whose row 0 is input row rowOffset. */
