@@ -85,14 +85,18 @@ public final class AvvpDataset {
         return f.stream().map(String::trim).toList();
     }
 
-    private static void requireHeader(List<AnnotationLines.Line> lines, Path file, String... names) {
+    /**
+     * The first row must be a header with the expected number of fields starting with "filename"; the other names
+     * are checked for the eval files only (the public evaluation code reads those columns by name).
+     */
+    private static void requireHeader(List<AnnotationLines.Line> lines, Path file, boolean checkAllNames, String... names) {
         if (lines.isEmpty()) {
             throw new DataFormatException(file, 0, "file is empty; expected a header row " + String.join("<TAB>", names));
         }
         AnnotationLines.Line first = lines.get(0);
         List<String> f = AnnotationLines.splitCsv(first.text(), '\t', file, 1);
         boolean ok = f.size() == names.length;
-        for (int i = 0; ok && i < names.length; i++) {
+        for (int i = 0; ok && i < (checkAllNames ? names.length : 1); i++) {
             ok = f.get(i).trim().toLowerCase(Locale.ROOT).equals(names[i]);
         }
         if (!ok) {
@@ -103,7 +107,7 @@ public final class AvvpDataset {
 
     private static Map<String, Row> readLabels(Path file, ReadReport.Builder report) {
         List<AnnotationLines.Line> lines = AnnotationLines.read(file);
-        requireHeader(lines, file, "filename", "event_labels");
+        requireHeader(lines, file, false, "filename", "event_labels");
         Map<String, Row> rows = new LinkedHashMap<>();
         for (AnnotationLines.Line line : lines) {
             report.lineRead();
@@ -150,7 +154,7 @@ public final class AvvpDataset {
     private static void readEvents(Path file, int segments, Map<String, Row> split, Map<String, List<AvvpEvent>> out,
                                    ReadReport.Builder report) {
         List<AnnotationLines.Line> lines = AnnotationLines.read(file);
-        requireHeader(lines, file, "filename", "onset", "offset", "event_labels");
+        requireHeader(lines, file, true, "filename", "onset", "offset", "event_labels");
         for (AnnotationLines.Line line : lines) {
             report.lineRead();
             if (line.number() == 1) {

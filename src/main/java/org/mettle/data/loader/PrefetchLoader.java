@@ -23,7 +23,7 @@ import java.util.function.Function;
  * the sample order is the identity or a shuffle seeded by (seed, epoch), whatever the thread timing, and each
  * sample's {@link Random} (for augmentation) is seeded by (seed, epoch, position).
  *
- * <p>A failure in a worker surfaces in {@link #next()} as a {@link BatchLoadException} naming the batch and the
+ * <p>Loading starts as soon as {@link Builder#build()} returns. A failure in a worker surfaces in {@link #next()} as a {@link BatchLoadException} naming the batch and the
  * sample id; the loader then closes itself. {@link #close()} stops the workers and closes every loaded batch or
  * item the caller never received (when they are {@link AutoCloseable}), so tensors are not leaked.
  *
