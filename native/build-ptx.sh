@@ -50,7 +50,9 @@ for src in "${sources[@]}"; do
     fi
     rm -f "$log"
     if [[ "$isa" != "keep" ]]; then
-      sed -i -E "s/^\.version [0-9]+\.[0-9]+$/.version $isa/" "$out"
+      # Lower the header; drop the load-width hint pragma that needs ISA 8.3 (a pure hint).
+      sed -i -E -e "s/^\.version [0-9]+\.[0-9]+$/.version $isa/" \
+          -e '/^[[:space:]]*\.pragma "used_bytes_mask [0-9]+";$/d' "$out"
       if [[ -n "$ptxas_bin" ]]; then
         if ! "$ptxas_bin" -arch=sm_$sm "$out" -o /dev/null 2>"$out.err"; then
           echo "build-ptx: $name.sm$sm.ptx does not assemble with .version $isa (set PTX_ISA_VERSION=keep or raise it):" >&2

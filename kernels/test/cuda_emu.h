@@ -115,7 +115,7 @@ inline void run_block() {
       swapcontext(&c.sched, &c.fibers[t].ctx);
     }
     int done = 0, bar = 0;
-    for (auto& f : c.fibers) done += f.st == DONE, bar += f.st == BLOCK_BAR;
+    for (int t = 0; t < c.n; ++t) done += c.fibers[t].st == DONE, bar += c.fibers[t].st == BLOCK_BAR;
     if (done == c.n) return;
     bool released = false;
     for (int w = 0; w * 32 < c.n; ++w) {
@@ -130,7 +130,7 @@ inline void run_block() {
     if (released) continue;
     if (bar + done == c.n) {
       if (done > 0) fail("__syncthreads reached by only part of the block (others exited)");
-      for (auto& f : c.fibers) f.st = RUNNABLE;
+      for (int t = 0; t < c.n; ++t) c.fibers[t].st = RUNNABLE;
       continue;
     }
     fail("deadlock: threads wait at different barriers");
