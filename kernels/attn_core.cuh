@@ -373,12 +373,14 @@ __device__ __forceinline__ void bwd_preprocess(const T* __restrict__ O, const T*
   if (lane == 0) Dv[row] = acc;
 }
 
-// Dispatch on the padded head dim.
-#define ATTN_DISPATCH_D(d, FN, ...)           \
-  do {                                        \
-    if ((d) <= 32) FN<32>(__VA_ARGS__);       \
-    else if ((d) <= 64) FN<64>(__VA_ARGS__);  \
-    else FN<128>(__VA_ARGS__);                \
+// Dispatch on the padded head dim. d outside 1..128 is a caller error (checked on the host):
+// the kernel then does nothing rather than read or write out of range.
+#define ATTN_DISPATCH_D(d, FN, ...)                 \
+  do {                                              \
+    if ((d) <= 0 || (d) > 128) break;               \
+    if ((d) <= 32) FN<32>(__VA_ARGS__);             \
+    else if ((d) <= 64) FN<64>(__VA_ARGS__);        \
+    else FN<128>(__VA_ARGS__);                      \
   } while (0)
 
 }  // namespace attn
