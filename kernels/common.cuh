@@ -15,12 +15,13 @@ constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kWarpSize = 32;
 
 // ---- dtype conversion: all arithmetic is fp32 ------------------------------------------
-__device__ __forceinline__ float to_f32(float v) { return v; }
-__device__ __forceinline__ float to_f32(__nv_bfloat16 v) { return __bfloat162float(v); }
+// Host-callable too (the kernel tests use them to prepare data).
+__host__ __device__ __forceinline__ float to_f32(float v) { return v; }
+__host__ __device__ __forceinline__ float to_f32(__nv_bfloat16 v) { return __bfloat162float(v); }
 
-template <typename T> __device__ __forceinline__ T from_f32(float v);
-template <> __device__ __forceinline__ float from_f32<float>(float v) { return v; }
-template <> __device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float v) {
+template <typename T> __host__ __device__ __forceinline__ T from_f32(float v);
+template <> __host__ __device__ __forceinline__ float from_f32<float>(float v) { return v; }
+template <> __host__ __device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float v) {
   return __float2bfloat16_rn(v);
 }
 

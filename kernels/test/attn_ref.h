@@ -4,17 +4,19 @@
 #include <limits>
 #include <vector>
 
+#include "emu_test.h"
+
 namespace ref {
 
 struct Attn {
   int B, H, Nq, Nk, d;
   double scale;
-  const std::vector<float>* bias = nullptr;  // [Bb, Hb, Nq, Nk]
+  const t::vec<float>* bias = nullptr;  // [Bb, Hb, Nq, Nk]
   int Bb = 1, Hb = 1;
-  const std::vector<float>* mask = nullptr;
+  const t::vec<float>* mask = nullptr;
   int Bm = 1, Hm = 1;
 
-  double logit(const std::vector<float>& Q, const std::vector<float>& K, int bh, int i, int j) const {
+  double logit(const t::vec<float>& Q, const t::vec<float>& K, int bh, int i, int j) const {
     const int b = bh / H, h = bh % H;
     double s = 0;
     for (int t = 0; t < d; ++t)
@@ -26,13 +28,13 @@ struct Attn {
   }
 
   // P[bh][i][j]; rows whose logits are all -inf give zeros and lse = -inf.
-  void probs(const std::vector<float>& Q, const std::vector<float>& K, std::vector<double>& P,
-             std::vector<double>& lse) const {
+  void probs(const t::vec<float>& Q, const t::vec<float>& K, t::vec<double>& P,
+             t::vec<double>& lse) const {
     P.assign((size_t)B * H * Nq * Nk, 0.0);
     lse.assign((size_t)B * H * Nq, -std::numeric_limits<double>::infinity());
     for (int bh = 0; bh < B * H; ++bh)
       for (int i = 0; i < Nq; ++i) {
-        std::vector<double> s(Nk);
+        t::vec<double> s(Nk);
         double m = -std::numeric_limits<double>::infinity();
         for (int j = 0; j < Nk; ++j) s[j] = logit(Q, K, bh, i, j), m = std::max(m, s[j]);
         if (m == -std::numeric_limits<double>::infinity()) continue;
@@ -43,9 +45,9 @@ struct Attn {
       }
   }
 
-  void forward(const std::vector<float>& Q, const std::vector<float>& K, const std::vector<float>& V,
-               std::vector<double>& O, std::vector<double>& lse) const {
-    std::vector<double> P;
+  void forward(const t::vec<float>& Q, const t::vec<float>& K, const t::vec<float>& V,
+               t::vec<double>& O, t::vec<double>& lse) const {
+    t::vec<double> P;
     probs(Q, K, P, lse);
     O.assign((size_t)B * H * Nq * d, 0.0);
     for (int bh = 0; bh < B * H; ++bh)
@@ -57,10 +59,10 @@ struct Attn {
   }
 
   // Gradients for upstream dO; dbias has the bias shape (summed over broadcast b, h).
-  void backward(const std::vector<float>& Q, const std::vector<float>& K, const std::vector<float>& V,
-                const std::vector<float>& dO, std::vector<double>& dQ, std::vector<double>& dK,
-                std::vector<double>& dV, std::vector<double>& dbias) const {
-    std::vector<double> P, lse;
+  void backward(const t::vec<float>& Q, const t::vec<float>& K, const t::vec<float>& V,
+                const t::vec<float>& dO, t::vec<double>& dQ, t::vec<double>& dK,
+                t::vec<double>& dV, t::vec<double>& dbias) const {
+    t::vec<double> P, lse;
     probs(Q, K, P, lse);
     dQ.assign(Q.size(), 0.0);
     dK.assign(K.size(), 0.0);
@@ -69,7 +71,7 @@ struct Attn {
     for (int bh = 0; bh < B * H; ++bh) {
       const int b = bh / H, h = bh % H;
       for (int i = 0; i < Nq; ++i) {
-        std::vector<double> dp(Nk), ds(Nk);
+        t::vec<double> dp(Nk), ds(Nk);
         double Di = 0;
         for (int j = 0; j < Nk; ++j) {
           double acc = 0;

@@ -290,5 +290,8 @@ template <class T> inline T __shfl_down_sync(unsigned, T v, unsigned d, int = 32
 template <class T> inline T __shfl_sync(unsigned, T v, int src, int = 32) {
   return emu::exchange(v, src);
 }
+// Kernel launch as written by the tests (gpu_test.h defines the GPU version).
+#define MT_LAUNCH(grid, block, kernel, ...) emu::launch(grid, block, [&] { kernel(__VA_ARGS__); })
+
 inline float atomicAdd(float* p, float v) { float o = *p; *p = o + v; return o; }
 inline int atomicAdd(int* p, int v) { int o = *p; *p = o + v; return o; }

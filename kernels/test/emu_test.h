@@ -1,8 +1,10 @@
-// Test helpers for the emulated kernels: seeded random data, bf16 rounding, tolerant
-// comparison against double-precision references, and a pass/fail tally.
+// Test helpers for the kernel tests: seeded random data, bf16 rounding, tolerant comparison
+// against double-precision references, and a pass/fail tally. The same tests run in the CPU
+// emulator (cuda_emu.h, MT_EMU) or on a real GPU (gpu_test.h, managed memory).
 #pragma once
 #include <cinttypes>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -10,35 +12,63 @@
 
 namespace t {
 
+#ifdef MT_EMU
+template <class T> using vec = std::vector<T>;
+#else
+// Unified memory so that host-built test data can be handed to kernels as is.
+template <class T> struct Managed {
+  using value_type = T;
+  Managed() = default;
+  template <class U> Managed(const Managed<U>&) {}
+  T* allocate(size_t n) {
+    void* p = nullptr;
+    if (cudaMallocManaged(&p, n * sizeof(T) + 16) != cudaSuccess) {
+      std::fprintf(stderr, "cudaMallocManaged of %zu bytes failed\n", n * sizeof(T));
+      std::abort();
+    }
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t) { cudaFree(p); }
+  template <class U> bool operator==(const Managed<U>&) const { return true; }
+  template <class U> bool operator!=(const Managed<U>&) const { return false; }
+};
+template <class T> using vec = std::vector<T, Managed<T>>;
+#endif
+
 inline std::mt19937_64& rng() { static std::mt19937_64 r(1234567); return r; }
-inline std::vector<float> randn(size_t n, float scale = 1.f) {
+inline vec<float> randn(size_t n, float scale = 1.f) {
   std::normal_distribution<float> d(0.f, scale);
-  std::vector<float> v(n);
+  vec<float> v(n);
   for (auto& x : v) x = d(rng());
   return v;
 }
-inline std::vector<float> uniform(size_t n, float lo, float hi) {
+inline vec<float> uniform(size_t n, float lo, float hi) {
   std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
+  vec<float> v(n);
   for (auto& x : v) x = d(rng());
   return v;
 }
 inline float round_bf16(float x) { return __bfloat162float(__float2bfloat16_rn(x)); }
-inline std::vector<__nv_bfloat16> to_bf16(const std::vector<float>& v) {
-  std::vector<__nv_bfloat16> r(v.size());
+inline vec<__nv_bfloat16> to_bf16(const vec<float>& v) {
+  vec<__nv_bfloat16> r(v.size());
   for (size_t i = 0; i < v.size(); ++i) r[i] = __float2bfloat16_rn(v[i]);
   return r;
 }
-inline std::vector<float> from_bf16(const std::vector<__nv_bfloat16>& v) {
-  std::vector<float> r(v.size());
+inline vec<float> from_bf16(const vec<__nv_bfloat16>& v) {
+  vec<float> r(v.size());
   for (size_t i = 0; i < v.size(); ++i) r[i] = __bfloat162float(v[i]);
   return r;
 }
-inline std::vector<float> rounded_bf16(std::vector<float> v) {
+inline vec<float> rounded_bf16(vec<float> v) {
   for (auto& x : v) x = round_bf16(x);
   return v;
 }
-inline float round_tf32(float x) { return __uint_as_float(emu::f32_to_tf32(x)); }
+inline float round_tf32(float x) {
+  const unsigned u = emu::f32_to_tf32(x);
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
 
 inline int& failures() { static int f = 0; return f; }
 inline int& checks() { static int c = 0; return c; }

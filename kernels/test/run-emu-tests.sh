@@ -10,7 +10,7 @@ mkdir -p "$out"
 flags=(-std=c++17 -O1 -g -Wall -Wno-unused-function -Wno-unknown-pragmas -Wno-unused-variable
        -include "$here/cuda_emu.h" -I"$here/..")
 if [[ "${EMU_ASAN:-0}" == 1 ]]; then
-  flags+=(-fsanitize=address,undefined -fno-omit-frame-pointer)
+  flags+=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   export ASAN_OPTIONS="detect_stack_use_after_return=0:${ASAN_OPTIONS:-}"
 fi
 names=("$@")

@@ -6,9 +6,9 @@
 int main() {
   const long long n = 777;
   for (int variant = 0; variant < 2; ++variant) {
-    auto p = t::randn(n), m = std::vector<float>(n, 0.f), v = std::vector<float>(n, 0.f);
-    std::vector<double> pr(p.begin(), p.end()), mr(n, 0.0), vr(n, 0.0);
-    std::vector<__nv_bfloat16> pcopy(n);
+    auto p = t::randn(n), m = t::vec<float>(n, 0.f), v = t::vec<float>(n, 0.f);
+    t::vec<double> pr(p.begin(), p.end()), mr(n, 0.0), vr(n, 0.0);
+    t::vec<__nv_bfloat16> pcopy(n);
     const double lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.05, gs = 0.5;
     for (int step = 1; step <= 3; ++step) {
       auto g = t::randn(n);
@@ -22,14 +22,12 @@ int main() {
         vr[i] = b2 * vr[i] + (1 - b2) * gi * gi;
         pr[i] -= lr / bc1 * mr[i] / (std::sqrt(vr[i]) / std::sqrt(bc2) + eps);
       }
-      emu::launch(dim3(2), dim3(256), [&] {
-        if (variant == 0)
-          adamw_step_f32(n, p.data(), g.data(), m.data(), v.data(), float(lr), float(b1), float(b2), float(eps),
-                         float(wd), float(bc1), float(bc2), float(gs), pcopy.data());
-        else
-          adamw_step_bf16(n, p.data(), gb.data(), m.data(), v.data(), float(lr), float(b1), float(b2), float(eps),
-                          float(wd), float(bc1), float(bc2), float(gs), nullptr);
-      });
+      if (variant == 0)
+        MT_LAUNCH(dim3(2), dim3(256), adamw_step_f32, n, p.data(), g.data(), m.data(), v.data(), float(lr),
+                  float(b1), float(b2), float(eps), float(wd), float(bc1), float(bc2), float(gs), pcopy.data());
+      else
+        MT_LAUNCH(dim3(2), dim3(256), adamw_step_bf16, n, p.data(), gb.data(), m.data(), v.data(), float(lr),
+                  float(b1), float(b2), float(eps), float(wd), float(bc1), float(bc2), float(gs), nullptr);
     }
     const char* tag = variant ? "adamw bf16 grads" : "adamw f32 grads";
     t::expect_close(std::string(tag) + " p", p, pr, 1e-6, 1e-5);

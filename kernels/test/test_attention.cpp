@@ -12,13 +12,13 @@ struct Case {
   bool with_bias, bias_full, with_mask;
 };
 
-template <class T> std::vector<T> dev(const std::vector<float>& v) {
-  std::vector<T> r(v.size());
+template <class T> t::vec<T> dev(const t::vec<float>& v) {
+  t::vec<T> r(v.size());
   for (size_t i = 0; i < v.size(); ++i) r[i] = mt::from_f32<T>(v[i]);
   return r;
 }
-template <class T> std::vector<float> host(const std::vector<T>& v) {
-  std::vector<float> r(v.size());
+template <class T> t::vec<float> host(const t::vec<T>& v) {
+  t::vec<float> r(v.size());
   for (size_t i = 0; i < v.size(); ++i) r[i] = mt::to_f32(v[i]);
   return r;
 }
@@ -31,7 +31,7 @@ void run(const char* tag, const Case& c, Fwd fwd, Pre pre, Dq dq, Dkv dkv, doubl
   auto V = t::randn((size_t)BH * c.Nk * c.d), dO = t::randn((size_t)BH * c.Nq * c.d);
   if (bf) Q = t::rounded_bf16(Q), K = t::rounded_bf16(K), V = t::rounded_bf16(V), dO = t::rounded_bf16(dO);
   ref::Attn r{c.B, c.H, c.Nq, c.Nk, c.d, 1.0 / std::sqrt(double(c.d))};
-  std::vector<float> bias, mask;
+  t::vec<float> bias, mask;
   if (c.with_bias) {
     r.Bb = c.bias_full ? c.B : 1;
     r.Hb = c.H;
@@ -47,33 +47,22 @@ void run(const char* tag, const Case& c, Fwd fwd, Pre pre, Dq dq, Dkv dkv, doubl
     for (int j = 0; j < c.Nk; ++j) mask[(size_t)1 * c.Nk + j] = -INFINITY;
     r.mask = &mask;
   }
-  std::vector<double> O_ref, lse_ref, dQ_ref, dK_ref, dV_ref, dB_ref;
+  t::vec<double> O_ref, lse_ref, dQ_ref, dK_ref, dV_ref, dB_ref;
   r.forward(Q, K, V, O_ref, lse_ref);
   r.backward(Q, K, V, dO, dQ_ref, dK_ref, dV_ref, dB_ref);
 
   auto Qd = dev<T>(Q), Kd = dev<T>(K), Vd = dev<T>(V), dOd = dev<T>(dO);
-  std::vector<T> Od(Q.size()), dQd(Q.size()), dKd(K.size()), dVd(V.size());
-  std::vector<float> lse((size_t)BH * c.Nq), Dv((size_t)BH * c.Nq), dB(bias.size(), 0.f);
+  t::vec<T> Od(Q.size()), dQd(Q.size()), dKd(K.size()), dVd(V.size());
+  t::vec<float> lse((size_t)BH * c.Nq), Dv((size_t)BH * c.Nq), dB(bias.size(), 0.f);
   const float* bp = c.with_bias ? bias.data() : nullptr;
   const float* mp = c.with_mask ? mask.data() : nullptr;
   const float scale = float(r.scale);
   const unsigned gy = std::min(BH, 2);  // fewer blocks than heads: exercises the bh loop
-  emu::launch(dim3(t::blocks_for(c.Nq, 16), gy), dim3(128), [&] {
-    fwd(Qd.data(), Kd.data(), Vd.data(), Od.data(), lse.data(), c.B, c.H, c.Nq, c.Nk, c.d, scale,
-        bp, r.Bb, r.Hb, mp, r.Bm, r.Hm);
-  });
+  MT_LAUNCH(dim3(t::blocks_for(c.Nq, 16), gy), dim3(128), fwd, Qd.data(), Kd.data(), Vd.data(), Od.data(), lse.data(), c.B, c.H, c.Nq, c.Nk, c.d, scale, bp, r.Bb, r.Hb, mp, r.Bm, r.Hm);
   // The backward runs on the kernel's own O (as in training), rounded like the kernel's.
-  emu::launch(dim3(t::blocks_for((long long)BH * c.Nq, 8)), dim3(256), [&] {
-    pre(Od.data(), dOd.data(), Dv.data(), (long long)BH * c.Nq, c.d);
-  });
-  emu::launch(dim3(t::blocks_for(c.Nq, 8), gy), dim3(128), [&] {
-    dq(Qd.data(), Kd.data(), Vd.data(), dOd.data(), lse.data(), Dv.data(), dQd.data(),
-       c.with_bias ? dB.data() : nullptr, c.B, c.H, c.Nq, c.Nk, c.d, scale, bp, r.Bb, r.Hb, mp, r.Bm, r.Hm);
-  });
-  emu::launch(dim3(t::blocks_for(c.Nk, 8), gy), dim3(128), [&] {
-    dkv(Qd.data(), Kd.data(), Vd.data(), dOd.data(), lse.data(), Dv.data(), dKd.data(), dVd.data(),
-        c.B, c.H, c.Nq, c.Nk, c.d, scale, bp, r.Bb, r.Hb, mp, r.Bm, r.Hm);
-  });
+  MT_LAUNCH(dim3(t::blocks_for((long long)BH * c.Nq, 8)), dim3(256), pre, Od.data(), dOd.data(), Dv.data(), (long long)BH * c.Nq, c.d);
+  MT_LAUNCH(dim3(t::blocks_for(c.Nq, 8), gy), dim3(128), dq, Qd.data(), Kd.data(), Vd.data(), dOd.data(), lse.data(), Dv.data(), dQd.data(), c.with_bias ? dB.data() : nullptr, c.B, c.H, c.Nq, c.Nk, c.d, scale, bp, r.Bb, r.Hb, mp, r.Bm, r.Hm);
+  MT_LAUNCH(dim3(t::blocks_for(c.Nk, 8), gy), dim3(128), dkv, Qd.data(), Kd.data(), Vd.data(), dOd.data(), lse.data(), Dv.data(), dKd.data(), dVd.data(), c.B, c.H, c.Nq, c.Nk, c.d, scale, bp, r.Bb, r.Hb, mp, r.Bm, r.Hm);
   char name[160];
   std::snprintf(name, sizeof name, "%s B=%d H=%d Nq=%d Nk=%d d=%d bias=%d%s mask=%d", tag, c.B, c.H,
                 c.Nq, c.Nk, c.d, c.with_bias, c.with_bias ? (c.bias_full ? "(full)" : "(bcast)") : "",
@@ -81,7 +70,7 @@ void run(const char* tag, const Case& c, Fwd fwd, Pre pre, Dq dq, Dkv dkv, doubl
   const std::string n(name);
   t::expect_close(n + " O", host(Od), O_ref, tol, tol);
   t::expect_close(n + " lse", lse, lse_ref, 1e-4, 1e-4);
-  std::vector<double> D_ref(Dv.size());
+  t::vec<double> D_ref(Dv.size());
   auto Oh = host(Od);
   for (size_t i = 0; i < D_ref.size(); ++i) {
     double acc = 0;
@@ -99,7 +88,7 @@ void run(const char* tag, const Case& c, Fwd fwd, Pre pre, Dq dq, Dkv dkv, doubl
 
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::string(argv[1]) == "quick";
-  std::vector<Case> cases = {
+  t::vec<Case> cases = {
       {2, 3, 37, 45, 24, true, false, true},   // D=32 padded, broadcast bias, masks
       {1, 2, 20, 70, 64, true, true, false},   // D=64 exact, full bias (plain dBias stores)
       {2, 1, 9, 33, 80, false, false, true},   // D=128 padded

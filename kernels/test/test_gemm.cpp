@@ -28,16 +28,16 @@ void run_case(const char* kname, Kernel kernel, const Case& c, double atol, doub
   auto bias = t::randn(size_t(c.N));
   auto R = t::randn(size_t(sR * c.batch));
   // Inputs as the kernel sees them (rounded to bf16/tf32), so the reference is exact.
-  std::vector<TIn> Ad(A.size()), Bd(B.size());
+  t::vec<TIn> Ad(A.size()), Bd(B.size());
   for (size_t i = 0; i < A.size(); ++i) { A[i] = round_in(A[i]); Ad[i] = mt::from_f32<TIn>(A[i]); }
   for (size_t i = 0; i < B.size(); ++i) { B[i] = round_in(B[i]); Bd[i] = mt::from_f32<TIn>(B[i]); }
-  std::vector<TC> Cd(C0.size()), biasd(bias.size()), Rd(R.size()), auxd(C0.size());
+  t::vec<TC> Cd(C0.size()), biasd(bias.size()), Rd(R.size()), auxd(C0.size());
   for (size_t i = 0; i < C0.size(); ++i) { Cd[i] = mt::from_f32<TC>(C0[i]); C0[i] = mt::to_f32(Cd[i]); }
   for (size_t i = 0; i < bias.size(); ++i) { biasd[i] = mt::from_f32<TC>(bias[i]); bias[i] = mt::to_f32(biasd[i]); }
   for (size_t i = 0; i < R.size(); ++i) { Rd[i] = mt::from_f32<TC>(R[i]); R[i] = mt::to_f32(Rd[i]); }
   for (auto& x : auxd) x = mt::from_f32<TC>(-7.f);
 
-  std::vector<double> want(C0.begin(), C0.end()), want_aux(C0.size(), -7.0);
+  t::vec<double> want(C0.begin(), C0.end()), want_aux(C0.size(), -7.0);
   for (int b = 0; b < c.batch; ++b)
     for (int m = 0; m < c.M; ++m)
       for (int n = 0; n < c.N; ++n) {
@@ -56,12 +56,8 @@ void run_case(const char* kname, Kernel kernel, const Case& c, double atol, doub
       }
 
   dim3 grid((c.N + 127) / 128, (c.M + 127) / 128, std::min(c.batch, 2));  // z < batch: loop
-  emu::launch(grid, dim3(256), [&] {
-    kernel(c.ta, c.tb, c.M, c.N, c.K, c.alpha, Ad.data(), lda, sA, Bd.data(), ldb, sB, c.beta,
-           Cd.data(), ldc, sC, c.batch, biasd.data(), Rd.data(), ldr, sR,
-           (c.flags & 2) ? auxd.data() : nullptr, c.flags);
-  });
-  std::vector<float> got(Cd.size()), got_aux(auxd.size());
+  MT_LAUNCH(grid, dim3(256), kernel, c.ta, c.tb, c.M, c.N, c.K, c.alpha, Ad.data(), lda, sA, Bd.data(), ldb, sB, c.beta, Cd.data(), ldc, sC, c.batch, biasd.data(), Rd.data(), ldr, sR, (c.flags & 2) ? auxd.data() : nullptr, c.flags);
+  t::vec<float> got(Cd.size()), got_aux(auxd.size());
   for (size_t i = 0; i < Cd.size(); ++i) got[i] = mt::to_f32(Cd[i]), got_aux[i] = mt::to_f32(auxd[i]);
   char name[200];
   std::snprintf(name, sizeof name, "%s ta=%d tb=%d M=%d N=%d K=%d batch=%d pad=%d bcastA=%d beta=%g flags=%d",
@@ -77,7 +73,7 @@ float to_bf16(float x) { return t::round_bf16(x); }
 
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::string(argv[1]) == "quick";
-  std::vector<Case> cases;
+  t::vec<Case> cases;
   for (int ta = 0; ta < 2; ++ta)
     for (int tb = 0; tb < 2; ++tb) {
       cases.push_back({ta, tb, 37, 45, 19, 1, 1, false, 1.f, 0.f, 0});    // odd, misaligned rows

@@ -20,7 +20,7 @@ int main() {
       const int H = s[0], W = s[1], OH = s[2], OW = s[3];
       const long long NC = 3;
       auto x = t::randn(size_t(NC * H * W)), g = t::randn(size_t(NC * OH * OW));
-      std::vector<double> want(NC * OH * OW);
+      t::vec<double> want(NC * OH * OW);
       for (long long nc = 0; nc < NC; ++nc) for (int oh = 0; oh < OH; ++oh) for (int ow = 0; ow < OW; ++ow) {
         int h0, h1, w0, w1; double lh, lw;
         taps(oh, H, OH, ac, h0, h1, lh);
@@ -28,16 +28,16 @@ int main() {
         const float* p = x.data() + nc * H * W;
         want[(nc * OH + oh) * OW + ow] = (1 - lh) * ((1 - lw) * p[h0 * W + w0] + lw * p[h0 * W + w1]) + lh * ((1 - lw) * p[h1 * W + w0] + lw * p[h1 * W + w1]);
       }
-      std::vector<float> y(want.size()), dx(x.size(), 0.f);
-      emu::launch(dim3(2), dim3(64), [&] { bilinear_fwd_f32(x.data(), y.data(), NC, H, W, OH, OW, ac); });
-      emu::launch(dim3(2), dim3(64), [&] { bilinear_bwd_f32(g.data(), dx.data(), NC, H, W, OH, OW, ac); });
+      t::vec<float> y(want.size()), dx(x.size(), 0.f);
+      MT_LAUNCH(dim3(2), dim3(64), bilinear_fwd_f32, x.data(), y.data(), NC, H, W, OH, OW, ac);
+      MT_LAUNCH(dim3(2), dim3(64), bilinear_bwd_f32, g.data(), dx.data(), NC, H, W, OH, OW, ac);
       char name[96];
       std::snprintf(name, sizeof name, "bilinear f32 %dx%d -> %dx%d align_corners=%d", H, W, OH, OW, ac);
       t::expect_close(name, y, want, 1e-5, 1e-5);
       double lhs = 0, rhs = 0;
       for (size_t i = 0; i < want.size(); ++i) lhs += want[i] * g[i];
       for (size_t i = 0; i < x.size(); ++i) rhs += double(x[i]) * dx[i];
-      t::expect_close(std::string(name) + " backward adjoint", std::vector<double>{rhs}, std::vector<double>{lhs}, 1e-4, 1e-5);
+      t::expect_close(std::string(name) + " backward adjoint", t::vec<double>{rhs}, t::vec<double>{lhs}, 1e-4, 1e-5);
     }
   return t::finish("test_interpolate");
 }

@@ -14,7 +14,7 @@ void run(const char* tag, long long rows, int C, bool affine, float offset, Fwd 
   for (auto& v : x) v += offset;
   if (sizeof(T) == 2) x = t::rounded_bf16(x), g = t::rounded_bf16(g), b = t::rounded_bf16(b), dy = t::rounded_bf16(dy);
   const double eps = 1e-5;
-  std::vector<double> y_ref(x.size()), mean_ref(rows), rstd_ref(rows), dx_ref(x.size()), dg_ref(C, 0), db_ref(C, 0);
+  t::vec<double> y_ref(x.size()), mean_ref(rows), rstd_ref(rows), dx_ref(x.size()), dg_ref(C, 0), db_ref(C, 0);
   for (long long r = 0; r < rows; ++r) {
     double mu = 0, var = 0;
     for (int c = 0; c < C; ++c) mu += x[r * C + c];
@@ -34,26 +34,18 @@ void run(const char* tag, long long rows, int C, bool affine, float offset, Fwd 
       dx_ref[r * C + c] = rs * (dy[r * C + c] * gm - sg / C - xh * sgx / C);
     }
   }
-  std::vector<T> xd(x.size()), gd(C), bd(C), yd(x.size()), dyd(x.size()), dxd(x.size());
+  t::vec<T> xd(x.size()), gd(C), bd(C), yd(x.size()), dyd(x.size()), dxd(x.size());
   for (size_t i = 0; i < x.size(); ++i) xd[i] = mt::from_f32<T>(x[i]), dyd[i] = mt::from_f32<T>(dy[i]);
   for (int c = 0; c < C; ++c) gd[c] = mt::from_f32<T>(g[c]), bd[c] = mt::from_f32<T>(b[c]);
-  std::vector<float> mean(rows), rstd(rows);
+  t::vec<float> mean(rows), rstd(rows);
   const int chunks = 3;
-  std::vector<float> pdg(size_t(chunks) * C), pdb(size_t(chunks) * C), dg(C), db(C);
+  t::vec<float> pdg(size_t(chunks) * C), pdb(size_t(chunks) * C), dg(C), db(C);
   const T* gp = affine ? gd.data() : nullptr;
-  emu::launch(dim3(t::blocks_for(rows, 8)), dim3(256), [&] {
-    fwd_k(xd.data(), gp, affine ? bd.data() : nullptr, yd.data(), mean.data(), rstd.data(), rows, C, 1e-5f);
-  });
-  emu::launch(dim3(t::blocks_for(rows, 8)), dim3(256), [&] {
-    dx_k(xd.data(), gp, dyd.data(), mean.data(), rstd.data(), dxd.data(), rows, C);
-  });
-  emu::launch(dim3(t::blocks_for(C, 256), chunks), dim3(256), [&] {
-    part_k(xd.data(), dyd.data(), mean.data(), rstd.data(), rows, C, pdg.data(), pdb.data());
-  });
-  emu::launch(dim3(t::blocks_for(C, 256)), dim3(256), [&] {
-    layernorm_bwd_dgb_reduce(pdg.data(), pdb.data(), C, chunks, dg.data(), db.data());
-  });
-  auto host = [](const std::vector<T>& v) { std::vector<float> r(v.size()); for (size_t i = 0; i < v.size(); ++i) r[i] = mt::to_f32(v[i]); return r; };
+  MT_LAUNCH(dim3(t::blocks_for(rows, 8)), dim3(256), fwd_k, xd.data(), gp, affine ? bd.data() : nullptr, yd.data(), mean.data(), rstd.data(), rows, C, 1e-5f);
+  MT_LAUNCH(dim3(t::blocks_for(rows, 8)), dim3(256), dx_k, xd.data(), gp, dyd.data(), mean.data(), rstd.data(), dxd.data(), rows, C);
+  MT_LAUNCH(dim3(t::blocks_for(C, 256), chunks), dim3(256), part_k, xd.data(), dyd.data(), mean.data(), rstd.data(), rows, C, pdg.data(), pdb.data());
+  MT_LAUNCH(dim3(t::blocks_for(C, 256)), dim3(256), layernorm_bwd_dgb_reduce, pdg.data(), pdb.data(), C, chunks, dg.data(), db.data());
+  auto host = [](const t::vec<T>& v) { t::vec<float> r(v.size()); for (size_t i = 0; i < v.size(); ++i) r[i] = mt::to_f32(v[i]); return r; };
   char name[128];
   std::snprintf(name, sizeof name, "%s rows=%lld C=%d affine=%d offset=%g", tag, rows, C, affine, offset);
   const std::string n(name);

@@ -7,13 +7,13 @@
 
 namespace {
 
-template <class T> std::vector<T> dev(const std::vector<float>& v) {
-  std::vector<T> r(v.size());
+template <class T> t::vec<T> dev(const t::vec<float>& v) {
+  t::vec<T> r(v.size());
   for (size_t i = 0; i < v.size(); ++i) r[i] = mt::from_f32<T>(v[i]);
   return r;
 }
-template <class T> std::vector<float> host(const std::vector<T>& v) {
-  std::vector<float> r(v.size());
+template <class T> t::vec<float> host(const t::vec<T>& v) {
+  t::vec<float> r(v.size());
   for (size_t i = 0; i < v.size(); ++i) r[i] = mt::to_f32(v[i]);
   return r;
 }
@@ -26,31 +26,22 @@ void run(const char* tag, int BH, int Nq, int Nk, int d, int splits, Part part, 
   auto V = t::randn((size_t)BH * Nk * d), dO = t::randn((size_t)BH * Nq * d);
   if (bf) Q = t::rounded_bf16(Q), K = t::rounded_bf16(K), V = t::rounded_bf16(V), dO = t::rounded_bf16(dO);
   ref::Attn r{BH, 1, Nq, Nk, d, 1.0 / std::sqrt(double(d))};
-  std::vector<double> O_ref, lse_ref, dQ_ref, dK_ref, dV_ref, dB_ref;
+  t::vec<double> O_ref, lse_ref, dQ_ref, dK_ref, dV_ref, dB_ref;
   r.forward(Q, K, V, O_ref, lse_ref);
   r.backward(Q, K, V, dO, dQ_ref, dK_ref, dV_ref, dB_ref);
 
   auto Qd = dev<T>(Q), Kd = dev<T>(K), Vd = dev<T>(V), dOd = dev<T>(dO);
-  std::vector<T> Od(Q.size()), dQd(Q.size());
+  t::vec<T> Od(Q.size()), dQd(Q.size());
   const size_t rows = (size_t)BH * splits * Nq;
-  std::vector<float> pm(rows, 7.f), pl(rows, 7.f), pacc(rows * d, 7.f), pdq(rows * d, 7.f);
-  std::vector<float> lse((size_t)BH * Nq), Dv((size_t)BH * Nq);
+  t::vec<float> pm(rows, 7.f), pl(rows, 7.f), pacc(rows * d, 7.f), pdq(rows * d, 7.f);
+  t::vec<float> lse((size_t)BH * Nq), Dv((size_t)BH * Nq);
   const float scale = float(r.scale);
   const unsigned gy = std::min(BH, 2);
-  emu::launch(dim3(splits * t::blocks_for(Nq, 16), gy), dim3(128), [&] {
-    part(Qd.data(), Kd.data(), Vd.data(), BH, Nq, Nk, d, scale, splits, pm.data(), pl.data(), pacc.data());
-  });
-  emu::launch(dim3(t::blocks_for((long long)BH * Nq, 8)), dim3(256), [&] {
-    comb(pm.data(), pl.data(), pacc.data(), BH, Nq, d, splits, Od.data(), lse.data());
-  });
-  emu::launch(dim3(t::blocks_for((long long)BH * Nq, 8)), dim3(256), [&] {
-    pre(Od.data(), dOd.data(), Dv.data(), (long long)BH * Nq, d);
-  });
-  emu::launch(dim3(splits * t::blocks_for(Nq, 8), gy), dim3(128), [&] {
-    dqp(Qd.data(), Kd.data(), Vd.data(), dOd.data(), lse.data(), Dv.data(), BH, Nq, Nk, d, scale,
-        splits, pdq.data());
-  });
-  emu::launch(dim3(3), dim3(256), [&] { dqr(pdq.data(), BH, Nq, d, splits, dQd.data()); });
+  MT_LAUNCH(dim3(splits * t::blocks_for(Nq, 16), gy), dim3(128), part, Qd.data(), Kd.data(), Vd.data(), BH, Nq, Nk, d, scale, splits, pm.data(), pl.data(), pacc.data());
+  MT_LAUNCH(dim3(t::blocks_for((long long)BH * Nq, 8)), dim3(256), comb, pm.data(), pl.data(), pacc.data(), BH, Nq, d, splits, Od.data(), lse.data());
+  MT_LAUNCH(dim3(t::blocks_for((long long)BH * Nq, 8)), dim3(256), pre, Od.data(), dOd.data(), Dv.data(), (long long)BH * Nq, d);
+  MT_LAUNCH(dim3(splits * t::blocks_for(Nq, 8), gy), dim3(128), dqp, Qd.data(), Kd.data(), Vd.data(), dOd.data(), lse.data(), Dv.data(), BH, Nq, Nk, d, scale, splits, pdq.data());
+  MT_LAUNCH(dim3(3), dim3(256), dqr, pdq.data(), BH, Nq, d, splits, dQd.data());
   char name[128];
   std::snprintf(name, sizeof name, "%s BH=%d Nq=%d Nk=%d d=%d splits=%d", tag, BH, Nq, Nk, d, splits);
   const std::string n(name);

@@ -6,13 +6,13 @@
 
 namespace {
 
-template <class T> std::vector<T> dev(const std::vector<float>& v) {
-  std::vector<T> r(v.size());
+template <class T> t::vec<T> dev(const t::vec<float>& v) {
+  t::vec<T> r(v.size());
   for (size_t i = 0; i < v.size(); ++i) r[i] = mt::from_f32<T>(v[i]);
   return r;
 }
-template <class T> std::vector<float> host(const std::vector<T>& v) {
-  std::vector<float> r(v.size());
+template <class T> t::vec<float> host(const t::vec<T>& v) {
+  t::vec<float> r(v.size());
   for (size_t i = 0; i < v.size(); ++i) r[i] = mt::to_f32(v[i]);
   return r;
 }
@@ -23,21 +23,17 @@ void run(const char* tag, int BH, int N, int M, int d, int nblk, Fwd fwd, Bwd bw
   auto V = t::randn((size_t)BH * M * d), dO = t::randn((size_t)BH * N * d);
   if (sizeof(T) == 2) Q = t::rounded_bf16(Q), K = t::rounded_bf16(K), V = t::rounded_bf16(V), dO = t::rounded_bf16(dO);
   ref::Attn r{BH, 1, N, M, d, 0.7 / std::sqrt(double(d))};
-  std::vector<double> O_ref, lse_ref, dQ_ref, dK_ref, dV_ref, dB_ref;
+  t::vec<double> O_ref, lse_ref, dQ_ref, dK_ref, dV_ref, dB_ref;
   r.forward(Q, K, V, O_ref, lse_ref);
   r.backward(Q, K, V, dO, dQ_ref, dK_ref, dV_ref, dB_ref);
   auto Qd = dev<T>(Q), Kd = dev<T>(K), Vd = dev<T>(V), dOd = dev<T>(dO);
-  std::vector<T> Od(Q.size()), dQd(Q.size()), dKd(K.size()), dVd(V.size());
-  std::vector<float> pk((size_t)BH * nblk * M * d, 7.f), pv(pk.size(), 7.f);
+  t::vec<T> Od(Q.size()), dQd(Q.size()), dKd(K.size()), dVd(V.size());
+  t::vec<float> pk((size_t)BH * nblk * M * d, 7.f), pv(pk.size(), 7.f);
   const float scale = float(r.scale);
   const unsigned gy = std::min(BH, 2);
-  emu::launch(dim3(t::blocks_for(N, 32), gy), dim3(256), [&] {
-    fwd(Qd.data(), Kd.data(), Vd.data(), Od.data(), BH, N, M, d, scale);
-  });
-  emu::launch(dim3(nblk, gy), dim3(256), [&] {
-    bwd(Qd.data(), Kd.data(), Vd.data(), dOd.data(), dQd.data(), pk.data(), pv.data(), BH, N, M, d, scale);
-  });
-  emu::launch(dim3(2), dim3(256), [&] { red(pk.data(), pv.data(), BH, M, d, nblk, dKd.data(), dVd.data()); });
+  MT_LAUNCH(dim3(t::blocks_for(N, 32), gy), dim3(256), fwd, Qd.data(), Kd.data(), Vd.data(), Od.data(), BH, N, M, d, scale);
+  MT_LAUNCH(dim3(nblk, gy), dim3(256), bwd, Qd.data(), Kd.data(), Vd.data(), dOd.data(), dQd.data(), pk.data(), pv.data(), BH, N, M, d, scale);
+  MT_LAUNCH(dim3(2), dim3(256), red, pk.data(), pv.data(), BH, M, d, nblk, dKd.data(), dVd.data());
   char name[128];
   std::snprintf(name, sizeof name, "%s BH=%d N=%d M=%d d=%d nblk=%d", tag, BH, N, M, d, nblk);
   const std::string n(name);

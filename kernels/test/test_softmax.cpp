@@ -12,7 +12,7 @@ void run(const char* tag, long long rows, int C, float scale, Fwd fwd_k, Bwd bwd
   for (size_t i = 0; i < x.size(); ++i) if (u[i] < 0.2f) x[i] = -INFINITY;
   for (int c = 0; c < C; ++c) x[size_t(C) * (rows > 1 ? 1 : 0) + c] = -INFINITY;  // row 1 all -inf
   if (sizeof(T) == 2) x = t::rounded_bf16(x), dy = t::rounded_bf16(dy);
-  std::vector<double> y_ref(x.size(), 0.0), dx_ref(x.size(), 0.0);
+  t::vec<double> y_ref(x.size(), 0.0), dx_ref(x.size(), 0.0);
   for (long long r = 0; r < rows; ++r) {
     double m = -INFINITY, l = 0, s = 0;
     for (int c = 0; c < C; ++c) m = std::max(m, double(x[r * C + c]) * scale);
@@ -22,19 +22,19 @@ void run(const char* tag, long long rows, int C, float scale, Fwd fwd_k, Bwd bwd
     for (int c = 0; c < C; ++c) s += y_ref[r * C + c] * dy[r * C + c];
     for (int c = 0; c < C; ++c) dx_ref[r * C + c] = scale * y_ref[r * C + c] * (dy[r * C + c] - s);
   }
-  std::vector<T> xd(x.size()), yd(x.size()), dyd(x.size()), dxd(x.size());
+  t::vec<T> xd(x.size()), yd(x.size()), dyd(x.size()), dxd(x.size());
   for (size_t i = 0; i < x.size(); ++i) xd[i] = mt::from_f32<T>(x[i]), dyd[i] = mt::from_f32<T>(dy[i]);
-  emu::launch(dim3(t::blocks_for(rows, 8)), dim3(256), [&] { fwd_k(xd.data(), yd.data(), rows, C, scale); });
+  MT_LAUNCH(dim3(t::blocks_for(rows, 8)), dim3(256), fwd_k, xd.data(), yd.data(), rows, C, scale);
   // The backward consumes the kernel's y; compare with the reference computed from it.
-  std::vector<float> yk(x.size());
+  t::vec<float> yk(x.size());
   for (size_t i = 0; i < x.size(); ++i) yk[i] = mt::to_f32(yd[i]);
   for (long long r = 0; r < rows; ++r) {
     double s = 0;
     for (int c = 0; c < C; ++c) s += double(yk[r * C + c]) * dy[r * C + c];
     for (int c = 0; c < C; ++c) dx_ref[r * C + c] = scale * yk[r * C + c] * (dy[r * C + c] - s);
   }
-  emu::launch(dim3(t::blocks_for(rows, 8)), dim3(256), [&] { bwd_k(yd.data(), dyd.data(), dxd.data(), rows, C, scale); });
-  std::vector<float> dxk(x.size());
+  MT_LAUNCH(dim3(t::blocks_for(rows, 8)), dim3(256), bwd_k, yd.data(), dyd.data(), dxd.data(), rows, C, scale);
+  t::vec<float> dxk(x.size());
   for (size_t i = 0; i < x.size(); ++i) dxk[i] = mt::to_f32(dxd[i]);
   char name[96];
   std::snprintf(name, sizeof name, "%s rows=%lld C=%d scale=%g", tag, rows, C, scale);
