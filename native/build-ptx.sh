@@ -35,10 +35,18 @@ fi
 index_tmp="$(mktemp)"
 trap 'rm -f "$index_tmp"' EXIT
 failed=0
+# Incremental: a PTX file newer than its source, every shared header and this script is kept.
+newest_dep="$(ls -t "$root"/kernels/*.cuh "${BASH_SOURCE[0]}" 2>/dev/null | head -1)"
+built=0
 for src in "${sources[@]}"; do
   name="$(basename "$src" .cu)"
   for sm in 80 90; do
     out="$outdir/$name.sm$sm.ptx"
+    if [[ "${PTX_FORCE:-0}" != 1 && -f "$out" && "$out" -nt "$src" && "$out" -nt "$newest_dep" ]]; then
+      echo "$name.sm$sm.ptx" >>"$index_tmp"
+      continue
+    fi
+    built=$((built + 1))
     log="$(mktemp)"
     if ! "$nvcc_bin" -ptx -arch=compute_$sm -O3 -lineinfo --std=c++17 -Werror all-warnings \
          -I"$root/kernels" "$src" -o "$out" >"$log" 2>&1 || [[ -s "$log" ]]; then
@@ -69,4 +77,4 @@ if (( failed )); then
   exit 1
 fi
 sort "$index_tmp" >"$outdir/kernels.index"
-echo "build-ptx: $(wc -l <"$outdir/kernels.index") PTX files in $outdir"
+echo "build-ptx: $(wc -l <"$outdir/kernels.index") PTX files in $outdir ($built rebuilt; PTX_FORCE=1 rebuilds all)"
