@@ -187,10 +187,13 @@ public final class VisionTransformer extends Module implements Backbone {
             for (int i = 0; i < blocks.length; i++) {
                 try (Scope s = Scope.open()) {
                     VitBlock.Step step = blocks[i].forward(x, wantTap);
-                    x.close(); // the block input is no longer needed once its output exists
-                    x = s.keep(step.out());
-                    consumer.accept(new LayerOutput(i, x, step.tap()));
+                    Tensor out = s.keep(step.out());
+                    consumer.accept(new LayerOutput(i, out, step.tap()));
                     step.closeTap();
+                    // then the block input goes (the block's own intermediates are already freed, so the peak is
+                    // inside the block, not here)
+                    x.close();
+                    x = out;
                 }
             }
             Tensor out = norm.forward(x);
