@@ -5,7 +5,7 @@
     /usr/bin/python3 bench/torch_vit.py [--batch 1] [--threads N] [--warmup 3] [--iters 10]
         prints one JSON line: {"impl": "torchvision vit_b_16", "ms": median, "min_ms": ..., "threads": ..., ...}
 
-    /usr/bin/python3 bench/torch_vit.py --compare [--rounds 3] [--mettle ./mettle]
+    /usr/bin/python3 bench/torch_vit.py --compare [--rounds 3] [--mettle ./mettle] [--omp-passive]
         runs `mettle bench model --arch vit_base_patch16_224 --json` and this baseline alternately, round after
         round, with the same thread count (METTLE_THREADS for mettle, torch.set_num_threads + OMP/OpenBLAS
         variables for torch), so both see the same machine load; prints one JSON line per measurement and a
@@ -47,18 +47,22 @@ def measure_torch(batch, threads, warmup, iters):
             "torch": torch.__version__, "blas": blas}
 
 
-def child_env(threads):
+def child_env(threads, omp_passive=False):
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "METTLE_THREADS"):
         env[var] = str(threads)
+    if omp_passive:
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
     return env
 
 
 def run_torch_child(args, threads):
     cmd = [sys.executable, os.path.abspath(__file__), "--batch", str(args.batch), "--threads", str(threads),
            "--warmup", str(args.warmup), "--iters", str(args.iters)]
-    out = subprocess.run(cmd, env=child_env(threads), check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    out = subprocess.run(cmd, env=child_env(threads, args.omp_passive), check=True, capture_output=True, text=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    result["omp_wait_policy"] = "PASSIVE" if args.omp_passive else os.environ.get("OMP_WAIT_POLICY", "default")
+    return result
 
 
 def run_mettle(args, threads):
@@ -74,13 +78,16 @@ def main():
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--iters", type=int, default=10)
+    p.add_argument("--omp-passive", action="store_true",
+                   help="run torch with OMP_WAIT_POLICY=PASSIVE (OpenMP threads sleep instead of spinning: on a busy"
+                        " machine spinning threads steal the cores the other threads need)")
     p.add_argument("--compare", action="store_true", help="alternate mettle and torch runs and print the ratio")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds with --compare")
     p.add_argument("--mettle", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mettle"),
                    help="the mettle command (split like a shell line; default: the repository's ./mettle)")
     args = p.parse_args()
     if not args.compare:
-        if os.environ.get("OMP_NUM_THREADS") != str(args.threads):
+        if os.environ.get("OMP_NUM_THREADS") != str(args.threads) or (args.omp_passive and os.environ.get("OMP_WAIT_POLICY") != "PASSIVE"):
             # thread variables must be set before torch is imported: rerun in a child with them
             print(json.dumps(run_torch_child(args, args.threads)))
             return
@@ -95,7 +102,7 @@ def main():
     mm = statistics.median(r["ms"] for r in mettle)
     tm = statistics.median(r["ms"] for r in torch_runs)
     print(json.dumps({"compare": "vit_base_patch16_224 forward, fp32 cpu, no grad", "batch": args.batch,
-                      "threads": args.threads, "rounds": args.rounds, "mettle_ms": mm, "torch_ms": tm,
+                      "threads": args.threads, "rounds": args.rounds, "torch_omp_passive": args.omp_passive, "mettle_ms": mm, "torch_ms": tm,
                       "mettle_min_ms": min(r["min_ms"] for r in mettle), "torch_min_ms": min(r["min_ms"] for r in torch_runs),
                       "ratio_torch_over_mettle": round(tm / mm, 3)}))
 

@@ -121,8 +121,4 @@ final class VitBlock extends Module {
         be.copyStrided(new int[] {b, heads, n, d}, qkv, which * dim, src, out, 0, dst);
         return out;
     }
-
-    Attention attention() {
-        return attn;
-    }
 }
