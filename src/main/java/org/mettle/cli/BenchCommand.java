@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 
 /** Kernel benchmarks. With --json the last line of stdout is one JSON object. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmark kernels (median of timed runs after warm-up).",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Attention.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Attention.class, BenchModelCommand.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {

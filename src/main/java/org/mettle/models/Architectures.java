@@ -8,6 +8,8 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import org.mettle.backend.Backend;
 import org.mettle.memory.MemoryCategory;
+import org.mettle.models.htsat.HtsatModels;
+import org.mettle.models.swin.SwinModels;
 import org.mettle.models.vit.VisionTransformer;
 import org.mettle.models.vit.VitConfig;
 import org.mettle.tensor.Shape;
@@ -73,16 +75,16 @@ public final class Architectures {
     public record Family(String name, Supplier<List<String>> names, Factory factory, Function<String, InputSpec> input,
                          WeightLoader loader) {}
 
-    // ---- registered families -------------------------------------------------------------------------------------
-    // Other families register here, one line each, e.g. (names and inputs as the Swin-V2 / HTS-AT code defines them):
-    //   new Family("swinv2", SwinModels::names, SwinModels::create, arch -> InputSpec.frames(3, 192, 192),
-    //              ignoringPrefixes("head.")),
-    //   new Family("htsat", HtsatModels::names, HtsatModels::create, arch -> InputSpec.spectrogram(1001, 64),
-    //              ignoringPrefixes("tscam_conv.", "head.", "spectrogram_extractor.", "logmel_extractor.")),
+    // ---- registered families: one entry each --------------------------------------------------------------------
     private static final List<Family> FAMILIES = List.of(
             new Family("vit", VitConfig::names, Architectures::createVit, Architectures::vitInput,
-                    (model, file) -> asVit(model).loadWeights(file))
-            // <- other families here
+                    (model, file) -> asVit(model).loadWeights(file)),
+            new Family("swinv2", SwinModels::names, SwinModels::create,
+                    arch -> InputSpec.frames(SwinModels.inputShape(arch, 1)[1], SwinModels.inputShape(arch, 1)[2], SwinModels.inputShape(arch, 1)[3]),
+                    SwinModels::loadWeights),
+            new Family("htsat", HtsatModels::names, HtsatModels::create,
+                    arch -> InputSpec.spectrogram(HtsatModels.inputShape(arch, 1)[1], HtsatModels.inputShape(arch, 1)[2]),
+                    HtsatModels::loadWeights)
     );
 
     /** All known architecture names, family by family. */
