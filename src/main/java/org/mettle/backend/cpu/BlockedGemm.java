@@ -12,6 +12,8 @@ abstract class BlockedGemm implements GemmKernel {
     private static final long PARALLEL_MIN_MNK = 1L << 18;
     /** Smallest B-packing job worth splitting across threads, in floats. */
     private static final int PARALLEL_PACK_MIN_FLOATS = 1 << 15;
+    /** Packed op(B) per column block (k x NC) is kept under this many floats (8 MiB). */
+    private static final int PACKED_B_BUDGET_FLOATS = 1 << 21;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -101,65 +103,75 @@ abstract class BlockedGemm implements GemmKernel {
         int threads = CpuParallel.threads();
         boolean par = parallel && threads > 1 && (long) m * n * k >= PARALLEL_MIN_MNK;
         Workspace ws = WORKSPACE.get();
-        for (int jc = 0; jc < n; jc += ncMax) {
-            int nc = Math.min(ncMax, n - jc);
+        // All of op(B)'s depth is packed at once for a column block, so each thread then runs its rows through
+        // every depth slice without waiting for the others: two fork-joins per column block.
+        int ncStep = Math.min(ncMax, Math.max(nr, PACKED_B_BUDGET_FLOATS / k / nr * nr));
+        for (int jc = 0; jc < n; jc += ncStep) {
+            int nc = Math.min(ncStep, n - jc);
             int panels = ceilDiv(nc, nr);
-            for (int pc = 0; pc < k; pc += kcMax) {
-                int kc = Math.min(kcMax, k - pc);
-                boolean accumulate = pc > 0 || beta != 0f;
-                float[] pb = ws.packedB(panels * nr * kc);
-                final int jc0 = jc;
-                final int pc0 = pc;
-                if (par && panels > 1 && panels * nr * kc >= PARALLEL_PACK_MIN_FLOATS) {
-                    CpuParallel.parallelFor(panels, 1,
-                            (p0, p1) -> packB(transB, b, bOff, ldb, n, jc0, pc0, kc, p0, p1, pb));
-                } else {
-                    packB(transB, b, bOff, ldb, n, jc0, pc0, kc, 0, panels, pb);
-                }
-                if (!par) {
-                    int mc = Math.min(mcMax, roundUp(m, mr));
-                    for (int ic = 0; ic < m; ic += mc) {
-                        int rows = Math.min(mc, m - ic);
-                        float[] pa = ws.packedA(roundUp(rows, mr) * kc);
-                        packA(transA, a, aOff, lda, alpha, ic, rows, pc, kc, pa);
-                        macroKernel(pa, ic, rows, pb, jc, nc, 0, panels, kc, accumulate, c, cOff, ldc, ws);
-                    }
-                    continue;
-                }
-                // Enough blocks for every thread to get about two, so work stealing can even out a busy core.
-                int mc = Math.min(mcMax, Math.max(mr, roundUp(ceilDiv(m, 2 * threads), mr)));
-                int mBlocks = ceilDiv(m, mc);
-                int nParts = Math.max(1, Math.min(panels, ceilDiv(2 * threads, mBlocks)));
-                CpuParallel.parallelFor(mBlocks * nParts, 1, (from, to) -> {
-                    Workspace w = WORKSPACE.get();
-                    int packedBlock = -1;
-                    float[] pa = null;
-                    for (int item = from; item < to; item++) {
-                        int block = item / nParts;
-                        int part = item % nParts;
-                        int ic = block * mc;
-                        int rows = Math.min(mc, m - ic);
-                        if (block != packedBlock) {
-                            pa = w.packedA(roundUp(rows, mr) * kc);
-                            packA(transA, a, aOff, lda, alpha, ic, rows, pc0, kc, pa);
-                            packedBlock = block;
-                        }
-                        int p0 = (int) ((long) panels * part / nParts);
-                        int p1 = (int) ((long) panels * (part + 1) / nParts);
-                        macroKernel(pa, ic, rows, pb, jc0, nc, p0, p1, kc, accumulate, c, cOff, ldc, w);
-                    }
-                });
+            float[] pb = ws.packedB(panels * nr * k);
+            final int jc0 = jc;
+            if (par && panels > 1 && (long) panels * nr * k >= PARALLEL_PACK_MIN_FLOATS) {
+                CpuParallel.parallelFor(panels, 1,
+                        (p0, p1) -> packAllDepths(transB, b, bOff, ldb, n, k, jc0, panels, p0, p1, pb, WORKSPACE.get()));
+            } else {
+                packAllDepths(transB, b, bOff, ldb, n, k, jc0, panels, 0, panels, pb, ws);
             }
+            if (!par) {
+                int mc = Math.min(mcMax, roundUp(m, mr));
+                for (int ic = 0; ic < m; ic += mc) {
+                    multiplyBlock(transA, a, aOff, lda, alpha, beta, ic, Math.min(mc, m - ic), k,
+                            pb, jc, nc, panels, 0, panels, c, cOff, ldc, ws);
+                }
+                continue;
+            }
+            // About four work items per thread, so work stealing can even out a core shared with other work.
+            int mc = Math.min(mcMax, Math.max(mr, roundUp(ceilDiv(m, 4 * threads), mr)));
+            int mBlocks = ceilDiv(m, mc);
+            int nParts = Math.max(1, Math.min(panels, ceilDiv(4 * threads, mBlocks)));
+            CpuParallel.parallelFor(mBlocks * nParts, 1, (from, to) -> {
+                Workspace w = WORKSPACE.get();
+                for (int item = from; item < to; item++) {
+                    int ic = item / nParts * mc;
+                    int part = item % nParts;
+                    int p0 = (int) ((long) panels * part / nParts);
+                    int p1 = (int) ((long) panels * (part + 1) / nParts);
+                    multiplyBlock(transA, a, aOff, lda, alpha, beta, ic, Math.min(mc, m - ic), k,
+                            pb, jc0, nc, panels, p0, p1, c, cOff, ldc, w);
+                }
+            });
+        }
+    }
+
+    /** Packs micro-panels [p0, p1) of a column block for every depth slice; slice pc starts at panels*nr*pc. */
+    private void packAllDepths(boolean transB, float[] b, int bOff, int ldb, int n, int k, int jc, int panels,
+                               int p0, int p1, float[] pb, Workspace ws) {
+        for (int pc = 0; pc < k; pc += kcMax) {
+            packB(transB, b, bOff, ldb, n, jc, pc, Math.min(kcMax, k - pc), p0, p1, pb, panels * nr * pc, ws);
+        }
+    }
+
+    /** C rows [ic, ic + rows) x micro-panels [p0, p1) of the packed column block, over the whole depth. */
+    private void multiplyBlock(boolean transA, float[] a, int aOff, int lda, float alpha, float beta, int ic,
+                               int rows, int k, float[] pb, int jc, int nc, int panels, int p0, int p1,
+                               float[] c, int cOff, int ldc, Workspace ws) {
+        for (int pc = 0; pc < k; pc += kcMax) {
+            int kc = Math.min(kcMax, k - pc);
+            float[] pa = ws.packedA(roundUp(rows, mr) * kc);
+            packA(transA, a, aOff, lda, alpha, ic, rows, pc, kc, pa, ws);
+            macroKernel(pa, ic, rows, pb, panels * nr * pc, jc, nc, p0, p1, kc, pc > 0 || beta != 0f,
+                    c, cOff, ldc, ws);
         }
     }
 
     /** Multiplies a packed A block (rows starting at row ic) by packed B micro-panels [p0, p1) into C. */
-    private void macroKernel(float[] pa, int ic, int rows, float[] pb, int jc, int nc, int p0, int p1, int kc,
+    private void macroKernel(float[] pa, int ic, int rows, float[] pb, int pbOff, int jc, int nc, int p0, int p1,
+                             int kc,
                              boolean accumulate, float[] c, int cOff, int ldc, Workspace ws) {
         for (int panel = p0; panel < p1; panel++) {
             int j = panel * nr;
             int cols = Math.min(nr, nc - j);
-            int bIdx = j * kc;
+            int bIdx = pbOff + j * kc;
             for (int ir = 0; ir < rows; ir += mr) {
                 int h = Math.min(mr, rows - ir);
                 int cIdx = cOff + (ic + ir) * ldc + jc + j;
@@ -192,38 +204,41 @@ abstract class BlockedGemm implements GemmKernel {
      * Packs rows [ic, ic + rows) x depth [pc, pc + kc) of op(A) as MR-tall micro-panels: panel q starts at
      * q*mr*kc and holds alpha times element (row q*mr + r, depth p) at p*mr + r. Rows past the block are zero.
      */
-    private void packA(boolean transA, float[] a, int aOff, int lda, float alpha, int ic, int rows, int pc, int kc,
-                       float[] pa) {
+    protected void packA(boolean transA, float[] a, int aOff, int lda, float alpha, int ic, int rows, int pc,
+                         int kc, float[] pa, Workspace ws) {
         for (int ir = 0; ir < rows; ir += mr) {
-            int h = Math.min(mr, rows - ir);
-            int base = ir * kc;
-            if (!transA) {
+            packAPanel(transA, a, aOff, lda, alpha, ic + ir, Math.min(mr, rows - ir), pc, kc, pa, ir * kc);
+        }
+    }
+
+    /** One micro-panel of {@link #packA}: h <= mr rows starting at row i, written from pa[base]. */
+    protected final void packAPanel(boolean transA, float[] a, int aOff, int lda, float alpha, int i, int h,
+                                    int pc, int kc, float[] pa, int base) {
+        if (!transA) {
+            // A(i, p) = a[aOff + i*lda + p]: walk a few depths at a time so the reads stream along h rows.
+            for (int p0 = 0; p0 < kc; p0 += 16) {
+                int p1 = Math.min(kc, p0 + 16);
                 for (int r = 0; r < h; r++) {
-                    int src = aOff + (ic + ir + r) * lda + pc;
-                    if (alpha == 1f) {
-                        for (int p = 0; p < kc; p++) {
-                            pa[base + p * mr + r] = a[src + p];
-                        }
-                    } else {
-                        for (int p = 0; p < kc; p++) {
-                            pa[base + p * mr + r] = alpha * a[src + p];
-                        }
-                    }
-                }
-            } else {
-                for (int p = 0; p < kc; p++) {
-                    int src = aOff + (pc + p) * lda + ic + ir;
-                    int dst = base + p * mr;
-                    for (int r = 0; r < h; r++) {
-                        pa[dst + r] = alpha * a[src + r];
+                    int src = aOff + (i + r) * lda + pc;
+                    for (int p = p0; p < p1; p++) {
+                        pa[base + p * mr + r] = alpha * a[src + p];
                     }
                 }
             }
-            if (h < mr) {
-                for (int p = 0; p < kc; p++) {
-                    for (int r = h; r < mr; r++) {
-                        pa[base + p * mr + r] = 0f;
-                    }
+        } else {
+            // A(i, p) = a[aOff + p*lda + i]: each depth is h contiguous floats.
+            for (int p = 0; p < kc; p++) {
+                int src = aOff + (pc + p) * lda + i;
+                int dst = base + p * mr;
+                for (int r = 0; r < h; r++) {
+                    pa[dst + r] = alpha * a[src + r];
+                }
+            }
+        }
+        if (h < mr) {
+            for (int p = 0; p < kc; p++) {
+                for (int r = h; r < mr; r++) {
+                    pa[base + p * mr + r] = 0f;
                 }
             }
         }
@@ -231,31 +246,39 @@ abstract class BlockedGemm implements GemmKernel {
 
     /**
      * Packs micro-panels [p0, p1) of columns starting at jc, depth [pc, pc + kc) of op(B): panel q starts at
-     * q*nr*kc and holds element (depth p, column jc + q*nr + j) at p*nr + j. Columns past n are zero.
+     * pbOff + q*nr*kc and holds element (depth p, column jc + q*nr + j) at p*nr + j. Columns past n are zero.
      */
-    private void packB(boolean transB, float[] b, int bOff, int ldb, int n, int jc, int pc, int kc,
-                       int p0, int p1, float[] pb) {
+    protected void packB(boolean transB, float[] b, int bOff, int ldb, int n, int jc, int pc, int kc,
+                         int p0, int p1, float[] pb, int pbOff, Workspace ws) {
         for (int panel = p0; panel < p1; panel++) {
             int j0 = jc + panel * nr;
-            int cols = Math.min(nr, n - j0);
-            int base = panel * nr * kc;
-            if (!transB) {
-                for (int p = 0; p < kc; p++) {
-                    System.arraycopy(b, bOff + (pc + p) * ldb + j0, pb, base + p * nr, cols);
-                }
-            } else {
+            packBPanel(transB, b, bOff, ldb, j0, Math.min(nr, n - j0), pc, kc, pb, pbOff + panel * nr * kc);
+        }
+    }
+
+    /** One micro-panel of {@link #packB}: cols <= nr columns starting at column j0, written from pb[base]. */
+    protected final void packBPanel(boolean transB, float[] b, int bOff, int ldb, int j0, int cols, int pc, int kc,
+                                    float[] pb, int base) {
+        if (!transB) {
+            for (int p = 0; p < kc; p++) {
+                System.arraycopy(b, bOff + (pc + p) * ldb + j0, pb, base + p * nr, cols);
+            }
+        } else {
+            // B(p, j) = b[bOff + j*ldb + p]: a few depths at a time keeps the strided writes inside L1.
+            for (int q0 = 0; q0 < kc; q0 += 16) {
+                int q1 = Math.min(kc, q0 + 16);
                 for (int j = 0; j < cols; j++) {
                     int src = bOff + (j0 + j) * ldb + pc;
-                    for (int p = 0; p < kc; p++) {
+                    for (int p = q0; p < q1; p++) {
                         pb[base + p * nr + j] = b[src + p];
                     }
                 }
             }
-            if (cols < nr) {
-                for (int p = 0; p < kc; p++) {
-                    for (int j = cols; j < nr; j++) {
-                        pb[base + p * nr + j] = 0f;
-                    }
+        }
+        if (cols < nr) {
+            for (int p = 0; p < kc; p++) {
+                for (int j = cols; j < nr; j++) {
+                    pb[base + p * nr + j] = 0f;
                 }
             }
         }
@@ -287,7 +310,7 @@ abstract class BlockedGemm implements GemmKernel {
     }
 
     /** Per-thread packing buffers, grown on demand and reused across calls. */
-    private static final class Workspace {
+    static final class Workspace {
         private float[] a = new float[0];
         private float[] b = new float[0];
         private float[] tile = new float[0];
@@ -304,6 +327,16 @@ abstract class BlockedGemm implements GemmKernel {
                 b = new float[size];
             }
             return b;
+        }
+
+        private int[] index = new int[0];
+
+        /** Scratch for gather index maps. */
+        int[] index(int size) {
+            if (index.length < size) {
+                index = new int[size];
+            }
+            return index;
         }
 
         float[] tile(int size) {

@@ -45,6 +45,101 @@ public final class VectorGemm extends BlockedGemm {
         }
     }
 
+    /**
+     * Full micro-panels of op(A). Without transA, one gather fetches V/MR consecutive depths of the MR rows
+     * (MR rows open at once stays within L1 associativity even when lda is a multiple of 4 KiB). With transA,
+     * each depth is a contiguous run of A as stored: read row by row and copy MR floats per micro-panel.
+     */
+    @Override
+    protected void packA(boolean transA, float[] a, int aOff, int lda, float alpha, int ic, int rows, int pc,
+                         int kc, float[] pa, Workspace ws) {
+        if (V % MR != 0 || MR != 8) {
+            super.packA(transA, a, aOff, lda, alpha, ic, rows, pc, kc, pa, ws);
+            return;
+        }
+        int fullRows = rows - rows % MR;
+        if (fullRows < rows) {
+            packAPanel(transA, a, aOff, lda, alpha, ic + fullRows, rows - fullRows, pc, kc, pa, fullRows * kc);
+        }
+        if (!transA) {
+            int steps = V / MR;
+            int[] map = ws.index(V);
+            for (int q = 0; q < V; q++) {
+                map[q] = (q % MR) * lda + q / MR;
+            }
+            FloatVector scale = FloatVector.broadcast(S, alpha);
+            int vectorDepth = kc - kc % steps;
+            for (int ir = 0; ir < fullRows; ir += MR) {
+                int base = ir * kc;
+                int src = aOff + (ic + ir) * lda + pc;
+                for (int p = 0; p < vectorDepth; p += steps) {
+                    FloatVector.fromArray(S, a, src + p, map, 0).mul(scale).intoArray(pa, base + p * MR);
+                }
+                for (int p = vectorDepth; p < kc; p++) {
+                    for (int r = 0; r < MR; r++) {
+                        pa[base + p * MR + r] = alpha * a[src + r * lda + p];
+                    }
+                }
+            }
+        } else {
+            for (int p = 0; p < kc; p++) {
+                int src = aOff + (pc + p) * lda + ic;
+                for (int ir = 0; ir < fullRows; ir += MR) {
+                    int d = ir * kc + p * MR;
+                    for (int r = 0; r < MR; r++) {
+                        pa[d + r] = alpha * a[src + ir + r];
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Full micro-panels of B: rows of B as stored are copied a vector at a time, walking each depth across all
+     * panels so that reads stream along rows; with transB, each vector gathers V rows of B as stored.
+     */
+    @Override
+    protected void packB(boolean transB, float[] b, int bOff, int ldb, int n, int jc, int pc, int kc,
+                         int p0, int p1, float[] pb, int pbOff, Workspace ws) {
+        int fullEnd = Math.min(p1, Math.max(p0, (n - jc) / NR));
+        if (!transB) {
+            for (int p = 0; p < kc; p++) {
+                int src = bOff + (pc + p) * ldb + jc;
+                for (int panel = p0; panel < fullEnd; panel++) {
+                    int from = src + panel * NR;
+                    int to = pbOff + panel * NR * kc + p * NR;
+                    FloatVector.fromArray(S, b, from).intoArray(pb, to);
+                    FloatVector.fromArray(S, b, from + V).intoArray(pb, to + V);
+                }
+            }
+        } else {
+            // Eight rows of B as stored at a time: more open streams would thrash L1 when ldb is 4 KiB-aligned.
+            for (int panel = p0; panel < fullEnd; panel++) {
+                int base = pbOff + panel * NR * kc;
+                for (int jg = 0; jg < NR; jg += 8) {
+                    int s0 = bOff + (jc + panel * NR + jg) * ldb + pc;
+                    int s1 = s0 + ldb, s2 = s1 + ldb, s3 = s2 + ldb, s4 = s3 + ldb, s5 = s4 + ldb, s6 = s5 + ldb;
+                    int s7 = s6 + ldb;
+                    for (int p = 0; p < kc; p++) {
+                        int d = base + p * NR + jg;
+                        pb[d] = b[s0 + p];
+                        pb[d + 1] = b[s1 + p];
+                        pb[d + 2] = b[s2 + p];
+                        pb[d + 3] = b[s3 + p];
+                        pb[d + 4] = b[s4 + p];
+                        pb[d + 5] = b[s5 + p];
+                        pb[d + 6] = b[s6 + p];
+                        pb[d + 7] = b[s7 + p];
+                    }
+                }
+            }
+        }
+        for (int panel = fullEnd; panel < p1; panel++) {
+            int j0 = jc + panel * NR;
+            packBPanel(transB, b, bOff, ldb, j0, Math.min(NR, n - j0), pc, kc, pb, pbOff + panel * NR * kc);
+        }
+    }
+
     private static void kernel8(int kc, float[] pa, int aIdx, float[] pb, int bIdx,
                                 float[] c, int cIdx, int ldc, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
