@@ -12,6 +12,8 @@ abstract class BlockedGemm implements GemmKernel {
     private static final long PARALLEL_MIN_MNK = 1L << 18;
     /** Smallest B-packing job worth splitting across threads, in floats. */
     private static final int PARALLEL_PACK_MIN_FLOATS = 1 << 15;
+    /** Single-threaded products up to this m*n*k skip most packing (see gemmDirect). */
+    private static final long DIRECT_MAX_MNK = 1L << 22;
     /** Packed op(B) per column block (k x NC) is kept under this many floats (8 MiB). */
     private static final int PACKED_B_BUDGET_FLOATS = 1 << 21;
 
@@ -38,11 +40,12 @@ abstract class BlockedGemm implements GemmKernel {
     }
 
     /**
-     * Multiplies one full tile: acc[r][j] = sum over p < kc of pa[aIdx + p*mr + r] * pb[bIdx + p*nr + j], then
-     * c[cIdx + r*ldc + j] = acc[r][j] (+ c[...] when accumulate) for r < mr, j < nr. Alpha is already folded
-     * into the packed A and beta applied to C beforehand, so the epilogue stays small enough for C2 to inline.
+     * Multiplies one full tile: acc[r][j] = sum over p < kc of a[aIdx + r*aRowStride + p*aDepthStride] *
+     * b[bIdx + p*bDepthStride + j], then c[cIdx + r*ldc + j] = alpha * acc[r][j] (+ c[...] when accumulate) for
+     * r < mr, j < nr. Packed panels use strides (1, mr) and nr; beta has been applied to C beforehand.
      */
-    protected abstract void microKernel(int kc, float[] pa, int aIdx, float[] pb, int bIdx,
+    protected abstract void microKernel(int kc, float[] a, int aIdx, int aRowStride, int aDepthStride,
+                                        float[] b, int bIdx, int bDepthStride, float alpha,
                                         float[] c, int cIdx, int ldc, boolean accumulate);
 
     @Override
@@ -101,8 +104,13 @@ abstract class BlockedGemm implements GemmKernel {
             scale(m, n, beta, c, cOff, ldc);
         }
         int threads = CpuParallel.threads();
-        boolean par = parallel && threads > 1 && (long) m * n * k >= PARALLEL_MIN_MNK;
+        long mnk = (long) m * n * k;
+        boolean par = parallel && threads > 1 && mnk >= PARALLEL_MIN_MNK;
         Workspace ws = WORKSPACE.get();
+        if (!par && mnk <= DIRECT_MAX_MNK) {
+            gemmDirect(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, ws);
+            return;
+        }
         // All of op(B)'s depth is packed at once for a column block, so each thread then runs its rows through
         // every depth slice without waiting for the others: two fork-joins per column block.
         int ncStep = Math.min(ncMax, Math.max(nr, PACKED_B_BUDGET_FLOATS / k / nr * nr));
@@ -143,6 +151,100 @@ abstract class BlockedGemm implements GemmKernel {
         }
     }
 
+    /**
+     * Small products (attention-sized batches): the micro-kernel reads A and B where they lie, through strides,
+     * because packing would cost as much as the multiply. Only ragged edge panels are packed (zero-padded), and
+     * an operand whose stride is a multiple of 4 KiB is packed whole, since its rows would all compete for the
+     * same few L1 sets. B is also packed when transposed, as the kernel needs rows of op(B).
+     */
+    private void gemmDirect(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                            float beta, float[] c, int cOff, int ldc, Workspace ws) {
+        boolean packWholeA = aliasesInL1(lda);
+        boolean packWholeB = transB || aliasesInL1(ldb);
+        int panels = ceilDiv(n, nr);
+        int rowPanels = ceilDiv(m, mr);
+        int lastCols = n - (panels - 1) * nr;
+        int lastRows = m - (rowPanels - 1) * mr;
+        for (int pc = 0; pc < k; pc += kcMax) {
+            int kc = Math.min(kcMax, k - pc);
+            boolean accumulate = pc > 0 || beta != 0f;
+            float[] pb = null;
+            float[] edgeB = null;
+            if (packWholeB) {
+                pb = ws.packedB(panels * nr * kc);
+                packB(transB, b, bOff, ldb, n, 0, pc, kc, 0, panels, pb, 0, ws);
+            } else if (lastCols < nr) {
+                edgeB = ws.packedB(nr * kc);
+                packBPanel(false, b, bOff, ldb, (panels - 1) * nr, lastCols, pc, kc, edgeB, 0);
+            }
+            float[] pa = null;
+            if (packWholeA) {
+                pa = ws.packedA(rowPanels * mr * kc);
+                packA(transA, a, aOff, lda, 1f, 0, m, pc, kc, pa, ws);
+            } else if (lastRows < mr) {
+                pa = ws.packedA(mr * kc);
+                packAPanel(transA, a, aOff, lda, 1f, (rowPanels - 1) * mr, lastRows, pc, kc, pa, 0);
+            }
+            for (int panel = 0; panel < panels; panel++) {
+                int j = panel * nr;
+                int cols = Math.min(nr, n - j);
+                float[] bSrc;
+                int bIdx;
+                int bds;
+                if (packWholeB) {
+                    bSrc = pb;
+                    bIdx = j * kc;
+                    bds = nr;
+                } else if (cols < nr) {
+                    bSrc = edgeB;
+                    bIdx = 0;
+                    bds = nr;
+                } else {
+                    bSrc = b;
+                    bIdx = bOff + pc * ldb + j;
+                    bds = ldb;
+                }
+                for (int i = 0; i < m; i += mr) {
+                    int h = Math.min(mr, m - i);
+                    float[] aSrc;
+                    int aIdx;
+                    int ars;
+                    int ads;
+                    if (packWholeA) {
+                        aSrc = pa;
+                        aIdx = i * kc;
+                        ars = 1;
+                        ads = mr;
+                    } else if (h < mr) {
+                        aSrc = pa;
+                        aIdx = 0;
+                        ars = 1;
+                        ads = mr;
+                    } else {
+                        aSrc = a;
+                        aIdx = transA ? aOff + pc * lda + i : aOff + i * lda + pc;
+                        ars = transA ? 1 : lda;
+                        ads = transA ? lda : 1;
+                    }
+                    int cIdx = cOff + i * ldc + j;
+                    if (h == mr && cols == nr) {
+                        microKernel(kc, aSrc, aIdx, ars, ads, bSrc, bIdx, bds, alpha, c, cIdx, ldc, accumulate);
+                    } else {
+                        float[] tile = ws.tile(mr * nr);
+                        microKernel(kc, aSrc, aIdx, ars, ads, bSrc, bIdx, bds, alpha, tile, 0, nr, false);
+                        mergeTile(tile, h, cols, accumulate, c, cIdx, ldc);
+                    }
+                }
+            }
+        }
+    }
+
+    /** True when rows ld floats apart fall into the same L1 sets (a multiple of 4 KiB, at least 4 KiB). */
+    private static boolean aliasesInL1(int ld) {
+        return ld >= 1024 && ld % 1024 == 0;
+    }
+
     /** Packs micro-panels [p0, p1) of a column block for every depth slice; slice pc starts at panels*nr*pc. */
     private void packAllDepths(boolean transB, float[] b, int bOff, int ldb, int n, int k, int jc, int panels,
                                int p0, int p1, float[] pb, Workspace ws) {
@@ -176,10 +278,10 @@ abstract class BlockedGemm implements GemmKernel {
                 int h = Math.min(mr, rows - ir);
                 int cIdx = cOff + (ic + ir) * ldc + jc + j;
                 if (h == mr && cols == nr) {
-                    microKernel(kc, pa, ir * kc, pb, bIdx, c, cIdx, ldc, accumulate);
+                    microKernel(kc, pa, ir * kc, 1, mr, pb, bIdx, nr, 1f, c, cIdx, ldc, accumulate);
                 } else {
                     float[] tile = ws.tile(mr * nr);
-                    microKernel(kc, pa, ir * kc, pb, bIdx, tile, 0, nr, false);
+                    microKernel(kc, pa, ir * kc, 1, mr, pb, bIdx, nr, 1f, tile, 0, nr, false);
                     mergeTile(tile, h, cols, accumulate, c, cIdx, ldc);
                 }
             }
@@ -327,16 +429,6 @@ abstract class BlockedGemm implements GemmKernel {
                 b = new float[size];
             }
             return b;
-        }
-
-        private int[] index = new int[0];
-
-        /** Scratch for gather index maps. */
-        int[] index(int size) {
-            if (index.length < size) {
-                index = new int[size];
-            }
-            return index;
         }
 
         float[] tile(int size) {

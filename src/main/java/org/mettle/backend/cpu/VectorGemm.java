@@ -7,7 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
  * GEMM with a Vector API micro-kernel ({@code FloatVector.SPECIES_PREFERRED}) on the shared blocked loop nest.
  * The register tile is MR rows x two vectors: 8 x 32 with 512-bit vectors (16 accumulators of the 32 vector
  * registers), 6 x 2V with narrower ones (12 accumulators fit AVX2's 16). Each step of k loads one row of the
- * packed B panel (two vectors), broadcasts MR values of packed A and issues 2*MR independent fused multiply-adds.
+ * B panel (two vectors), broadcasts MR values of A and issues 2*MR independent fused multiply-adds. A and B are
+ * addressed through strides, so the same kernel reads packed panels or, for small products, the caller's arrays.
  * The kernels are generated straight-line code: every Vector API value must stay inside one compiled method
  * (a value passed to a call that C2 does not inline is boxed on the heap). Loaded only through
  * {@link VectorSupport#load}.
@@ -36,24 +37,25 @@ public final class VectorGemm extends BlockedGemm {
     }
 
     @Override
-    protected void microKernel(int kc, float[] pa, int aIdx, float[] pb, int bIdx,
+    protected void microKernel(int kc, float[] a, int aIdx, int aRowStride, int aDepthStride,
+                               float[] b, int bIdx, int bDepthStride, float alpha,
                                float[] c, int cIdx, int ldc, boolean accumulate) {
         if (MR == 8) {
-            kernel8(kc, pa, aIdx, pb, bIdx, c, cIdx, ldc, accumulate);
+            kernel8(kc, a, aIdx, aRowStride, aDepthStride, b, bIdx, bDepthStride, alpha, c, cIdx, ldc, accumulate);
         } else {
-            kernel6(kc, pa, aIdx, pb, bIdx, c, cIdx, ldc, accumulate);
+            kernel6(kc, a, aIdx, aRowStride, aDepthStride, b, bIdx, bDepthStride, alpha, c, cIdx, ldc, accumulate);
         }
     }
 
     /**
-     * Full micro-panels of op(A). Without transA, one gather fetches V/MR consecutive depths of the MR rows
-     * (MR rows open at once stays within L1 associativity even when lda is a multiple of 4 KiB). With transA,
-     * each depth is a contiguous run of A as stored: read row by row and copy MR floats per micro-panel.
+     * Full micro-panels of op(A). Without transA, the eight rows of a panel are read side by side (eight open
+     * streams stay within L1 associativity even when lda is a multiple of 4 KiB); this beat Vector API gathers.
+     * With transA, each depth is a contiguous run of A as stored: read row by row, MR floats per micro-panel.
      */
     @Override
     protected void packA(boolean transA, float[] a, int aOff, int lda, float alpha, int ic, int rows, int pc,
                          int kc, float[] pa, Workspace ws) {
-        if (V % MR != 0 || MR != 8) {
+        if (MR != 8) {
             super.packA(transA, a, aOff, lda, alpha, ic, rows, pc, kc, pa, ws);
             return;
         }
@@ -62,23 +64,21 @@ public final class VectorGemm extends BlockedGemm {
             packAPanel(transA, a, aOff, lda, alpha, ic + fullRows, rows - fullRows, pc, kc, pa, fullRows * kc);
         }
         if (!transA) {
-            int steps = V / MR;
-            int[] map = ws.index(V);
-            for (int q = 0; q < V; q++) {
-                map[q] = (q % MR) * lda + q / MR;
-            }
-            FloatVector scale = FloatVector.broadcast(S, alpha);
-            int vectorDepth = kc - kc % steps;
             for (int ir = 0; ir < fullRows; ir += MR) {
                 int base = ir * kc;
-                int src = aOff + (ic + ir) * lda + pc;
-                for (int p = 0; p < vectorDepth; p += steps) {
-                    FloatVector.fromArray(S, a, src + p, map, 0).mul(scale).intoArray(pa, base + p * MR);
-                }
-                for (int p = vectorDepth; p < kc; p++) {
-                    for (int r = 0; r < MR; r++) {
-                        pa[base + p * MR + r] = alpha * a[src + r * lda + p];
-                    }
+                int s0 = aOff + (ic + ir) * lda + pc;
+                int s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda, s6 = s5 + lda;
+                int s7 = s6 + lda;
+                for (int p = 0; p < kc; p++) {
+                    int d = base + p * MR;
+                    pa[d] = alpha * a[s0 + p];
+                    pa[d + 1] = alpha * a[s1 + p];
+                    pa[d + 2] = alpha * a[s2 + p];
+                    pa[d + 3] = alpha * a[s3 + p];
+                    pa[d + 4] = alpha * a[s4 + p];
+                    pa[d + 5] = alpha * a[s5 + p];
+                    pa[d + 6] = alpha * a[s6 + p];
+                    pa[d + 7] = alpha * a[s7 + p];
                 }
             }
         } else {
@@ -140,8 +140,8 @@ public final class VectorGemm extends BlockedGemm {
         }
     }
 
-    private static void kernel8(int kc, float[] pa, int aIdx, float[] pb, int bIdx,
-                                float[] c, int cIdx, int ldc, boolean accumulate) {
+    private static void kernel8(int kc, float[] a, int aIdx, int ars, int ads, float[] b, int bIdx, int bds,
+                                float alpha, float[] c, int cIdx, int ldc, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -150,35 +150,54 @@ public final class VectorGemm extends BlockedGemm {
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
         FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        int a0 = aIdx, a1 = aIdx + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars, a6 = a5 + ars, a7 = a6 + ars;
         for (int p = 0; p < kc; p++) {
-            int ai = aIdx + p * 8;
-            int bi = bIdx + p * NR;
-            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
-            FloatVector b1 = FloatVector.fromArray(S, pb, bi + V);
-            FloatVector a0 = FloatVector.broadcast(S, pa[ai]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(S, pa[ai + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, pa[ai + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(S, pa[ai + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(S, pa[ai + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(S, pa[ai + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
-            FloatVector a6 = FloatVector.broadcast(S, pa[ai + 6]);
-            c60 = a6.fma(b0, c60);
-            c61 = a6.fma(b1, c61);
-            FloatVector a7 = FloatVector.broadcast(S, pa[ai + 7]);
-            c70 = a7.fma(b0, c70);
-            c71 = a7.fma(b1, c71);
+            int ap = p * ads;
+            int bp = bIdx + p * bds;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + V);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + ap]);
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + ap]);
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + ap]);
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + ap]);
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+            FloatVector x4 = FloatVector.broadcast(S, a[a4 + ap]);
+            c40 = x4.fma(b0, c40);
+            c41 = x4.fma(b1, c41);
+            FloatVector x5 = FloatVector.broadcast(S, a[a5 + ap]);
+            c50 = x5.fma(b0, c50);
+            c51 = x5.fma(b1, c51);
+            FloatVector x6 = FloatVector.broadcast(S, a[a6 + ap]);
+            c60 = x6.fma(b0, c60);
+            c61 = x6.fma(b1, c61);
+            FloatVector x7 = FloatVector.broadcast(S, a[a7 + ap]);
+            c70 = x7.fma(b0, c70);
+            c71 = x7.fma(b1, c71);
+        }
+        if (alpha != 1f) {
+            c00 = c00.mul(alpha);
+            c01 = c01.mul(alpha);
+            c10 = c10.mul(alpha);
+            c11 = c11.mul(alpha);
+            c20 = c20.mul(alpha);
+            c21 = c21.mul(alpha);
+            c30 = c30.mul(alpha);
+            c31 = c31.mul(alpha);
+            c40 = c40.mul(alpha);
+            c41 = c41.mul(alpha);
+            c50 = c50.mul(alpha);
+            c51 = c51.mul(alpha);
+            c60 = c60.mul(alpha);
+            c61 = c61.mul(alpha);
+            c70 = c70.mul(alpha);
+            c71 = c71.mul(alpha);
         }
         if (accumulate) {
             c00 = c00.add(FloatVector.fromArray(S, c, cIdx));
@@ -216,37 +235,52 @@ public final class VectorGemm extends BlockedGemm {
         c71.intoArray(c, cIdx + 7 * ldc + V);
     }
 
-    private static void kernel6(int kc, float[] pa, int aIdx, float[] pb, int bIdx,
-                                float[] c, int cIdx, int ldc, boolean accumulate) {
+    private static void kernel6(int kc, float[] a, int aIdx, int ars, int ads, float[] b, int bIdx, int bds,
+                                float alpha, float[] c, int cIdx, int ldc, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        int a0 = aIdx, a1 = aIdx + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars;
         for (int p = 0; p < kc; p++) {
-            int ai = aIdx + p * 6;
-            int bi = bIdx + p * NR;
-            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
-            FloatVector b1 = FloatVector.fromArray(S, pb, bi + V);
-            FloatVector a0 = FloatVector.broadcast(S, pa[ai]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(S, pa[ai + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, pa[ai + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(S, pa[ai + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(S, pa[ai + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(S, pa[ai + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
+            int ap = p * ads;
+            int bp = bIdx + p * bds;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + V);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + ap]);
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + ap]);
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + ap]);
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + ap]);
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+            FloatVector x4 = FloatVector.broadcast(S, a[a4 + ap]);
+            c40 = x4.fma(b0, c40);
+            c41 = x4.fma(b1, c41);
+            FloatVector x5 = FloatVector.broadcast(S, a[a5 + ap]);
+            c50 = x5.fma(b0, c50);
+            c51 = x5.fma(b1, c51);
+        }
+        if (alpha != 1f) {
+            c00 = c00.mul(alpha);
+            c01 = c01.mul(alpha);
+            c10 = c10.mul(alpha);
+            c11 = c11.mul(alpha);
+            c20 = c20.mul(alpha);
+            c21 = c21.mul(alpha);
+            c30 = c30.mul(alpha);
+            c31 = c31.mul(alpha);
+            c40 = c40.mul(alpha);
+            c41 = c41.mul(alpha);
+            c50 = c50.mul(alpha);
+            c51 = c51.mul(alpha);
         }
         if (accumulate) {
             c00 = c00.add(FloatVector.fromArray(S, c, cIdx));

@@ -72,6 +72,11 @@ class GemmKernelTest {
             boolean transB = (t & 2) != 0;
             check(name, kernel, transA, transB, 29, 35, 41, 1.25f, 0.5f, 3, 5, 7, 2, 11, 9, seed++);
             check(name, kernel, transA, transB, 70, 66, 300, 1f, 0f, 1, 17, 4, 33, 2, 40, seed++);
+            // lda = 1024 and ldb = 1024 (4 KiB rows): small products then pack instead of reading in place.
+            check(name, kernel, transA, transB, 3, 33, transA ? 5 : 1024, 0.5f, 1f, 0, transA ? 1024 - 3 : 0,
+                    0, 0, 0, 0, seed++);
+            check(name, kernel, transA, transB, 9, transB ? 7 : 1024, 5, 1f, 0f, 0, 0, 0,
+                    transB ? 1024 - 5 : 0, 0, 0, seed++);
         }
     }
 
