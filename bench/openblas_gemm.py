@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Times torch.matmul (Debian's torch calls OpenBLAS sgemm) at one size; prints one JSON line.
 
-usage: /usr/bin/python3 bench/openblas_gemm.py [m n k [warmup [iters]]] [--threads N]
+usage: /usr/bin/python3 bench/openblas_gemm.py [m n k [warmup [iters]]] [--threads N] [--batch B]
 Thread counts are set explicitly (default: all cores) before torch loads, because OpenBLAS reads
-OPENBLAS_NUM_THREADS when the library is loaded.
+OPENBLAS_NUM_THREADS when the library is loaded. --batch B times torch.bmm over B products instead
+(for context only: torch's CPU bmm decides itself whether to call BLAS per item).
 """
 import argparse
 import json
@@ -44,6 +45,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("sizes", nargs="*", type=int, help="m n k [warmup [iters]]")
     p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--batch", type=int, default=0, help="time torch.bmm over this many products")
     args = p.parse_args()
     v = args.sizes + [1024, 1024, 1024, 5, 20][len(args.sizes):]
     if len(args.sizes) not in (0, 3, 4, 5):
@@ -56,21 +58,26 @@ def main():
     torch.set_num_threads(args.threads)
 
     g = torch.Generator().manual_seed(0)
-    a = torch.rand(m, k, generator=g) * 2 - 1
-    b = torch.rand(k, n, generator=g) * 2 - 1
-    c = torch.empty(m, n)
+    batch = args.batch
+    shape = (batch,) if batch else ()
+    a = torch.rand(*shape, m, k, generator=g) * 2 - 1
+    b = torch.rand(*shape, k, n, generator=g) * 2 - 1
+    c = torch.empty(*shape, m, n)
+    op = torch.bmm if batch else torch.matmul
     for _ in range(warmup):
-        torch.matmul(a, b, out=c)
+        op(a, b, out=c)
     times = []
     for _ in range(iters):
         t0 = time.perf_counter()
-        torch.matmul(a, b, out=c)
+        op(a, b, out=c)
         times.append((time.perf_counter() - t0) * 1e3)
     times.sort()
     med = times[iters // 2] if iters % 2 else 0.5 * (times[iters // 2 - 1] + times[iters // 2])
+    flops = 2.0 * max(batch, 1) * m * n * k
     print(json.dumps({
-        "op": "gemm", "impl": "openblas", "m": m, "n": n, "k": k,
-        "ms": round(med, 4), "min_ms": round(times[0], 4), "gflops": round(2.0 * m * n * k / (med * 1e6), 2),
+        "op": "gemm_batched" if batch else "gemm", "impl": "torch.bmm" if batch else "openblas",
+        **({"batch": batch} if batch else {}), "m": m, "n": n, "k": k,
+        "ms": round(med, 4), "min_ms": round(times[0], 4), "gflops": round(flops / (med * 1e6), 2),
         "threads": torch.get_num_threads(), "openblas_threads": openblas_threads(),
         "blas": blas_alternative(), "torch": torch.__version__,
     }))
