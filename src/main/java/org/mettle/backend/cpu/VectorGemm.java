@@ -10,8 +10,14 @@ import jdk.incubator.vector.VectorSpecies;
  * B panel (two vectors), broadcasts MR values of A and issues 2*MR independent fused multiply-adds. A and B are
  * addressed through strides, so the same kernel reads packed panels or, for small products, the caller's arrays.
  * The kernels are generated straight-line code: every Vector API value must stay inside one compiled method
- * (a value passed to a call that C2 does not inline is boxed on the heap). Loaded only through
- * {@link VectorSupport#load}.
+ * (a value passed to a call that C2 does not inline is boxed on the heap).
+ *
+ * <p>JDK 17's C2 resolves many Vector API calls through type profiles shared by the whole JVM. If other code
+ * uses a different FloatVector shape (say SPECIES_256), those profiles see two classes and the kernel can drop
+ * to boxed, non-intrinsic code (measured: 1024^3 fell from ~90 to ~6 GFLOPS). The epilogue therefore calls
+ * methods only on vectors made in the same expression, which keeps it intact; the loads in the loop still
+ * depend on the profiles (~55 GFLOPS in that situation). Keep all float vector code in the engine on
+ * SPECIES_PREFERRED. Loaded only through {@link VectorSupport#load}.
  */
 public final class VectorGemm extends BlockedGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -95,8 +101,9 @@ public final class VectorGemm extends BlockedGemm {
     }
 
     /**
-     * Full micro-panels of B: rows of B as stored are copied a vector at a time, walking each depth across all
-     * panels so that reads stream along rows; with transB, each vector gathers V rows of B as stored.
+     * Full micro-panels of B: without transB, each depth is copied across all panels so that reads stream
+     * along rows of B (System.arraycopy rather than vectors: it is as fast and immune to the type-profile
+     * pollution described in the class comment); with transB, eight rows of B as stored are read side by side.
      */
     @Override
     protected void packB(boolean transB, float[] b, int bOff, int ldb, int n, int jc, int pc, int kc,
@@ -108,8 +115,7 @@ public final class VectorGemm extends BlockedGemm {
                 for (int panel = p0; panel < fullEnd; panel++) {
                     int from = src + panel * NR;
                     int to = pbOff + panel * NR * kc + p * NR;
-                    FloatVector.fromArray(S, b, from).intoArray(pb, to);
-                    FloatVector.fromArray(S, b, from + V).intoArray(pb, to + V);
+                    System.arraycopy(b, from, pb, to, NR);
                 }
             }
         } else {
@@ -181,58 +187,42 @@ public final class VectorGemm extends BlockedGemm {
             c70 = x7.fma(b0, c70);
             c71 = x7.fma(b1, c71);
         }
-        if (alpha != 1f) {
-            c00 = c00.mul(alpha);
-            c01 = c01.mul(alpha);
-            c10 = c10.mul(alpha);
-            c11 = c11.mul(alpha);
-            c20 = c20.mul(alpha);
-            c21 = c21.mul(alpha);
-            c30 = c30.mul(alpha);
-            c31 = c31.mul(alpha);
-            c40 = c40.mul(alpha);
-            c41 = c41.mul(alpha);
-            c50 = c50.mul(alpha);
-            c51 = c51.mul(alpha);
-            c60 = c60.mul(alpha);
-            c61 = c61.mul(alpha);
-            c70 = c70.mul(alpha);
-            c71 = c71.mul(alpha);
-        }
+        FloatVector av = FloatVector.broadcast(S, alpha);
         if (accumulate) {
-            c00 = c00.add(FloatVector.fromArray(S, c, cIdx));
-            c01 = c01.add(FloatVector.fromArray(S, c, cIdx + V));
-            c10 = c10.add(FloatVector.fromArray(S, c, cIdx + ldc));
-            c11 = c11.add(FloatVector.fromArray(S, c, cIdx + ldc + V));
-            c20 = c20.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc));
-            c21 = c21.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc + V));
-            c30 = c30.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc));
-            c31 = c31.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc + V));
-            c40 = c40.add(FloatVector.fromArray(S, c, cIdx + 4 * ldc));
-            c41 = c41.add(FloatVector.fromArray(S, c, cIdx + 4 * ldc + V));
-            c50 = c50.add(FloatVector.fromArray(S, c, cIdx + 5 * ldc));
-            c51 = c51.add(FloatVector.fromArray(S, c, cIdx + 5 * ldc + V));
-            c60 = c60.add(FloatVector.fromArray(S, c, cIdx + 6 * ldc));
-            c61 = c61.add(FloatVector.fromArray(S, c, cIdx + 6 * ldc + V));
-            c70 = c70.add(FloatVector.fromArray(S, c, cIdx + 7 * ldc));
-            c71 = c71.add(FloatVector.fromArray(S, c, cIdx + 7 * ldc + V));
+            av.fma(c00, FloatVector.fromArray(S, c, cIdx)).intoArray(c, cIdx);
+            av.fma(c01, FloatVector.fromArray(S, c, cIdx + V)).intoArray(c, cIdx + V);
+            av.fma(c10, FloatVector.fromArray(S, c, cIdx + ldc)).intoArray(c, cIdx + ldc);
+            av.fma(c11, FloatVector.fromArray(S, c, cIdx + ldc + V)).intoArray(c, cIdx + ldc + V);
+            av.fma(c20, FloatVector.fromArray(S, c, cIdx + 2 * ldc)).intoArray(c, cIdx + 2 * ldc);
+            av.fma(c21, FloatVector.fromArray(S, c, cIdx + 2 * ldc + V)).intoArray(c, cIdx + 2 * ldc + V);
+            av.fma(c30, FloatVector.fromArray(S, c, cIdx + 3 * ldc)).intoArray(c, cIdx + 3 * ldc);
+            av.fma(c31, FloatVector.fromArray(S, c, cIdx + 3 * ldc + V)).intoArray(c, cIdx + 3 * ldc + V);
+            av.fma(c40, FloatVector.fromArray(S, c, cIdx + 4 * ldc)).intoArray(c, cIdx + 4 * ldc);
+            av.fma(c41, FloatVector.fromArray(S, c, cIdx + 4 * ldc + V)).intoArray(c, cIdx + 4 * ldc + V);
+            av.fma(c50, FloatVector.fromArray(S, c, cIdx + 5 * ldc)).intoArray(c, cIdx + 5 * ldc);
+            av.fma(c51, FloatVector.fromArray(S, c, cIdx + 5 * ldc + V)).intoArray(c, cIdx + 5 * ldc + V);
+            av.fma(c60, FloatVector.fromArray(S, c, cIdx + 6 * ldc)).intoArray(c, cIdx + 6 * ldc);
+            av.fma(c61, FloatVector.fromArray(S, c, cIdx + 6 * ldc + V)).intoArray(c, cIdx + 6 * ldc + V);
+            av.fma(c70, FloatVector.fromArray(S, c, cIdx + 7 * ldc)).intoArray(c, cIdx + 7 * ldc);
+            av.fma(c71, FloatVector.fromArray(S, c, cIdx + 7 * ldc + V)).intoArray(c, cIdx + 7 * ldc + V);
+        } else {
+            av.mul(c00).intoArray(c, cIdx);
+            av.mul(c01).intoArray(c, cIdx + V);
+            av.mul(c10).intoArray(c, cIdx + ldc);
+            av.mul(c11).intoArray(c, cIdx + ldc + V);
+            av.mul(c20).intoArray(c, cIdx + 2 * ldc);
+            av.mul(c21).intoArray(c, cIdx + 2 * ldc + V);
+            av.mul(c30).intoArray(c, cIdx + 3 * ldc);
+            av.mul(c31).intoArray(c, cIdx + 3 * ldc + V);
+            av.mul(c40).intoArray(c, cIdx + 4 * ldc);
+            av.mul(c41).intoArray(c, cIdx + 4 * ldc + V);
+            av.mul(c50).intoArray(c, cIdx + 5 * ldc);
+            av.mul(c51).intoArray(c, cIdx + 5 * ldc + V);
+            av.mul(c60).intoArray(c, cIdx + 6 * ldc);
+            av.mul(c61).intoArray(c, cIdx + 6 * ldc + V);
+            av.mul(c70).intoArray(c, cIdx + 7 * ldc);
+            av.mul(c71).intoArray(c, cIdx + 7 * ldc + V);
         }
-        c00.intoArray(c, cIdx);
-        c01.intoArray(c, cIdx + V);
-        c10.intoArray(c, cIdx + ldc);
-        c11.intoArray(c, cIdx + ldc + V);
-        c20.intoArray(c, cIdx + 2 * ldc);
-        c21.intoArray(c, cIdx + 2 * ldc + V);
-        c30.intoArray(c, cIdx + 3 * ldc);
-        c31.intoArray(c, cIdx + 3 * ldc + V);
-        c40.intoArray(c, cIdx + 4 * ldc);
-        c41.intoArray(c, cIdx + 4 * ldc + V);
-        c50.intoArray(c, cIdx + 5 * ldc);
-        c51.intoArray(c, cIdx + 5 * ldc + V);
-        c60.intoArray(c, cIdx + 6 * ldc);
-        c61.intoArray(c, cIdx + 6 * ldc + V);
-        c70.intoArray(c, cIdx + 7 * ldc);
-        c71.intoArray(c, cIdx + 7 * ldc + V);
     }
 
     private static void kernel6(int kc, float[] a, int aIdx, int ars, int ads, float[] b, int bIdx, int bds,
@@ -268,45 +258,33 @@ public final class VectorGemm extends BlockedGemm {
             c50 = x5.fma(b0, c50);
             c51 = x5.fma(b1, c51);
         }
-        if (alpha != 1f) {
-            c00 = c00.mul(alpha);
-            c01 = c01.mul(alpha);
-            c10 = c10.mul(alpha);
-            c11 = c11.mul(alpha);
-            c20 = c20.mul(alpha);
-            c21 = c21.mul(alpha);
-            c30 = c30.mul(alpha);
-            c31 = c31.mul(alpha);
-            c40 = c40.mul(alpha);
-            c41 = c41.mul(alpha);
-            c50 = c50.mul(alpha);
-            c51 = c51.mul(alpha);
-        }
+        FloatVector av = FloatVector.broadcast(S, alpha);
         if (accumulate) {
-            c00 = c00.add(FloatVector.fromArray(S, c, cIdx));
-            c01 = c01.add(FloatVector.fromArray(S, c, cIdx + V));
-            c10 = c10.add(FloatVector.fromArray(S, c, cIdx + ldc));
-            c11 = c11.add(FloatVector.fromArray(S, c, cIdx + ldc + V));
-            c20 = c20.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc));
-            c21 = c21.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc + V));
-            c30 = c30.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc));
-            c31 = c31.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc + V));
-            c40 = c40.add(FloatVector.fromArray(S, c, cIdx + 4 * ldc));
-            c41 = c41.add(FloatVector.fromArray(S, c, cIdx + 4 * ldc + V));
-            c50 = c50.add(FloatVector.fromArray(S, c, cIdx + 5 * ldc));
-            c51 = c51.add(FloatVector.fromArray(S, c, cIdx + 5 * ldc + V));
+            av.fma(c00, FloatVector.fromArray(S, c, cIdx)).intoArray(c, cIdx);
+            av.fma(c01, FloatVector.fromArray(S, c, cIdx + V)).intoArray(c, cIdx + V);
+            av.fma(c10, FloatVector.fromArray(S, c, cIdx + ldc)).intoArray(c, cIdx + ldc);
+            av.fma(c11, FloatVector.fromArray(S, c, cIdx + ldc + V)).intoArray(c, cIdx + ldc + V);
+            av.fma(c20, FloatVector.fromArray(S, c, cIdx + 2 * ldc)).intoArray(c, cIdx + 2 * ldc);
+            av.fma(c21, FloatVector.fromArray(S, c, cIdx + 2 * ldc + V)).intoArray(c, cIdx + 2 * ldc + V);
+            av.fma(c30, FloatVector.fromArray(S, c, cIdx + 3 * ldc)).intoArray(c, cIdx + 3 * ldc);
+            av.fma(c31, FloatVector.fromArray(S, c, cIdx + 3 * ldc + V)).intoArray(c, cIdx + 3 * ldc + V);
+            av.fma(c40, FloatVector.fromArray(S, c, cIdx + 4 * ldc)).intoArray(c, cIdx + 4 * ldc);
+            av.fma(c41, FloatVector.fromArray(S, c, cIdx + 4 * ldc + V)).intoArray(c, cIdx + 4 * ldc + V);
+            av.fma(c50, FloatVector.fromArray(S, c, cIdx + 5 * ldc)).intoArray(c, cIdx + 5 * ldc);
+            av.fma(c51, FloatVector.fromArray(S, c, cIdx + 5 * ldc + V)).intoArray(c, cIdx + 5 * ldc + V);
+        } else {
+            av.mul(c00).intoArray(c, cIdx);
+            av.mul(c01).intoArray(c, cIdx + V);
+            av.mul(c10).intoArray(c, cIdx + ldc);
+            av.mul(c11).intoArray(c, cIdx + ldc + V);
+            av.mul(c20).intoArray(c, cIdx + 2 * ldc);
+            av.mul(c21).intoArray(c, cIdx + 2 * ldc + V);
+            av.mul(c30).intoArray(c, cIdx + 3 * ldc);
+            av.mul(c31).intoArray(c, cIdx + 3 * ldc + V);
+            av.mul(c40).intoArray(c, cIdx + 4 * ldc);
+            av.mul(c41).intoArray(c, cIdx + 4 * ldc + V);
+            av.mul(c50).intoArray(c, cIdx + 5 * ldc);
+            av.mul(c51).intoArray(c, cIdx + 5 * ldc + V);
         }
-        c00.intoArray(c, cIdx);
-        c01.intoArray(c, cIdx + V);
-        c10.intoArray(c, cIdx + ldc);
-        c11.intoArray(c, cIdx + ldc + V);
-        c20.intoArray(c, cIdx + 2 * ldc);
-        c21.intoArray(c, cIdx + 2 * ldc + V);
-        c30.intoArray(c, cIdx + 3 * ldc);
-        c31.intoArray(c, cIdx + 3 * ldc + V);
-        c40.intoArray(c, cIdx + 4 * ldc);
-        c41.intoArray(c, cIdx + 4 * ldc + V);
-        c50.intoArray(c, cIdx + 5 * ldc);
-        c51.intoArray(c, cIdx + 5 * ldc + V);
     }
 }
