@@ -48,6 +48,42 @@ abstract class BlockedGemm implements GemmKernel {
                                         float[] b, int bIdx, int bDepthStride, float alpha,
                                         float[] c, int cIdx, int ldc, boolean accumulate);
 
+    /**
+     * Width of an optional narrower tile (0: none). A ragged last column panel no wider than this runs the
+     * narrow kernel instead of a full-width one, so n = 197 wastes less work on zero padding.
+     */
+    protected int narrowWidth() {
+        return 0;
+    }
+
+    /** Like {@link #microKernel} for an mr x narrowWidth() tile (only the first narrowWidth() columns of B). */
+    protected void narrowKernel(int kc, float[] a, int aIdx, int aRowStride, int aDepthStride,
+                                float[] b, int bIdx, int bDepthStride, float alpha,
+                                float[] c, int cIdx, int ldc, boolean accumulate) {
+        microKernel(kc, a, aIdx, aRowStride, aDepthStride, b, bIdx, bDepthStride, alpha, c, cIdx, ldc, accumulate);
+    }
+
+    /** Runs the tile at rows h (<= mr) x cols (<= nr), through a scratch tile when it is not a full one. */
+    private void tile(int h, int cols, int kc, float[] a, int aIdx, int ars, int ads, float[] b, int bIdx, int bds,
+                      float alpha, float[] c, int cIdx, int ldc, boolean accumulate, Workspace ws) {
+        boolean narrow = cols <= narrowWidth();
+        if (h == mr && (cols == nr || cols == narrowWidth())) {
+            if (narrow) {
+                narrowKernel(kc, a, aIdx, ars, ads, b, bIdx, bds, alpha, c, cIdx, ldc, accumulate);
+            } else {
+                microKernel(kc, a, aIdx, ars, ads, b, bIdx, bds, alpha, c, cIdx, ldc, accumulate);
+            }
+            return;
+        }
+        float[] scratch = ws.tile(mr * nr);
+        if (narrow) {
+            narrowKernel(kc, a, aIdx, ars, ads, b, bIdx, bds, alpha, scratch, 0, nr, false);
+        } else {
+            microKernel(kc, a, aIdx, ars, ads, b, bIdx, bds, alpha, scratch, 0, nr, false);
+        }
+        mergeTile(scratch, h, cols, accumulate, c, cIdx, ldc);
+    }
+
     @Override
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                       float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
@@ -228,13 +264,7 @@ abstract class BlockedGemm implements GemmKernel {
                         ads = transA ? lda : 1;
                     }
                     int cIdx = cOff + i * ldc + j;
-                    if (h == mr && cols == nr) {
-                        microKernel(kc, aSrc, aIdx, ars, ads, bSrc, bIdx, bds, alpha, c, cIdx, ldc, accumulate);
-                    } else {
-                        float[] tile = ws.tile(mr * nr);
-                        microKernel(kc, aSrc, aIdx, ars, ads, bSrc, bIdx, bds, alpha, tile, 0, nr, false);
-                        mergeTile(tile, h, cols, accumulate, c, cIdx, ldc);
-                    }
+                    tile(h, cols, kc, aSrc, aIdx, ars, ads, bSrc, bIdx, bds, alpha, c, cIdx, ldc, accumulate, ws);
                 }
             }
         }
@@ -277,13 +307,7 @@ abstract class BlockedGemm implements GemmKernel {
             for (int ir = 0; ir < rows; ir += mr) {
                 int h = Math.min(mr, rows - ir);
                 int cIdx = cOff + (ic + ir) * ldc + jc + j;
-                if (h == mr && cols == nr) {
-                    microKernel(kc, pa, ir * kc, 1, mr, pb, bIdx, nr, 1f, c, cIdx, ldc, accumulate);
-                } else {
-                    float[] tile = ws.tile(mr * nr);
-                    microKernel(kc, pa, ir * kc, 1, mr, pb, bIdx, nr, 1f, tile, 0, nr, false);
-                    mergeTile(tile, h, cols, accumulate, c, cIdx, ldc);
-                }
+                tile(h, cols, kc, pa, ir * kc, 1, mr, pb, bIdx, nr, 1f, c, cIdx, ldc, accumulate, ws);
             }
         }
     }

@@ -53,6 +53,22 @@ public final class VectorGemm extends BlockedGemm {
         }
     }
 
+    @Override
+    protected int narrowWidth() {
+        return V;
+    }
+
+    @Override
+    protected void narrowKernel(int kc, float[] a, int aIdx, int aRowStride, int aDepthStride,
+                                float[] b, int bIdx, int bDepthStride, float alpha,
+                                float[] c, int cIdx, int ldc, boolean accumulate) {
+        if (MR == 8) {
+            narrow8(kc, a, aIdx, aRowStride, aDepthStride, b, bIdx, bDepthStride, alpha, c, cIdx, ldc, accumulate);
+        } else {
+            narrow6(kc, a, aIdx, aRowStride, aDepthStride, b, bIdx, bDepthStride, alpha, c, cIdx, ldc, accumulate);
+        }
+    }
+
     /**
      * Full micro-panels of op(A). Without transA, the eight rows of a panel are read side by side (eight open
      * streams stay within L1 associativity even when lda is a multiple of 4 KiB); this beat Vector API gathers.
@@ -285,6 +301,88 @@ public final class VectorGemm extends BlockedGemm {
             av.mul(c41).intoArray(c, cIdx + 4 * ldc + V);
             av.mul(c50).intoArray(c, cIdx + 5 * ldc);
             av.mul(c51).intoArray(c, cIdx + 5 * ldc + V);
+        }
+    }
+
+    private static void narrow8(int kc, float[] a, int aIdx, int ars, int ads, float[] b, int bIdx, int bds,
+                                float alpha, float[] c, int cIdx, int ldc, boolean accumulate) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S);
+        FloatVector c3 = FloatVector.zero(S);
+        FloatVector c4 = FloatVector.zero(S);
+        FloatVector c5 = FloatVector.zero(S);
+        FloatVector c6 = FloatVector.zero(S);
+        FloatVector c7 = FloatVector.zero(S);
+        int a0 = aIdx, a1 = aIdx + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars, a6 = a5 + ars, a7 = a6 + ars;
+        for (int p = 0; p < kc; p++) {
+            int ap = p * ads;
+            FloatVector b0 = FloatVector.fromArray(S, b, bIdx + p * bds);
+            c0 = FloatVector.broadcast(S, a[a0 + ap]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, a[a1 + ap]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, a[a2 + ap]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, a[a3 + ap]).fma(b0, c3);
+            c4 = FloatVector.broadcast(S, a[a4 + ap]).fma(b0, c4);
+            c5 = FloatVector.broadcast(S, a[a5 + ap]).fma(b0, c5);
+            c6 = FloatVector.broadcast(S, a[a6 + ap]).fma(b0, c6);
+            c7 = FloatVector.broadcast(S, a[a7 + ap]).fma(b0, c7);
+        }
+        FloatVector av = FloatVector.broadcast(S, alpha);
+        if (accumulate) {
+            av.fma(c0, FloatVector.fromArray(S, c, cIdx)).intoArray(c, cIdx);
+            av.fma(c1, FloatVector.fromArray(S, c, cIdx + ldc)).intoArray(c, cIdx + ldc);
+            av.fma(c2, FloatVector.fromArray(S, c, cIdx + 2 * ldc)).intoArray(c, cIdx + 2 * ldc);
+            av.fma(c3, FloatVector.fromArray(S, c, cIdx + 3 * ldc)).intoArray(c, cIdx + 3 * ldc);
+            av.fma(c4, FloatVector.fromArray(S, c, cIdx + 4 * ldc)).intoArray(c, cIdx + 4 * ldc);
+            av.fma(c5, FloatVector.fromArray(S, c, cIdx + 5 * ldc)).intoArray(c, cIdx + 5 * ldc);
+            av.fma(c6, FloatVector.fromArray(S, c, cIdx + 6 * ldc)).intoArray(c, cIdx + 6 * ldc);
+            av.fma(c7, FloatVector.fromArray(S, c, cIdx + 7 * ldc)).intoArray(c, cIdx + 7 * ldc);
+        } else {
+            av.mul(c0).intoArray(c, cIdx);
+            av.mul(c1).intoArray(c, cIdx + ldc);
+            av.mul(c2).intoArray(c, cIdx + 2 * ldc);
+            av.mul(c3).intoArray(c, cIdx + 3 * ldc);
+            av.mul(c4).intoArray(c, cIdx + 4 * ldc);
+            av.mul(c5).intoArray(c, cIdx + 5 * ldc);
+            av.mul(c6).intoArray(c, cIdx + 6 * ldc);
+            av.mul(c7).intoArray(c, cIdx + 7 * ldc);
+        }
+    }
+
+    private static void narrow6(int kc, float[] a, int aIdx, int ars, int ads, float[] b, int bIdx, int bds,
+                                float alpha, float[] c, int cIdx, int ldc, boolean accumulate) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S);
+        FloatVector c3 = FloatVector.zero(S);
+        FloatVector c4 = FloatVector.zero(S);
+        FloatVector c5 = FloatVector.zero(S);
+        int a0 = aIdx, a1 = aIdx + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars;
+        for (int p = 0; p < kc; p++) {
+            int ap = p * ads;
+            FloatVector b0 = FloatVector.fromArray(S, b, bIdx + p * bds);
+            c0 = FloatVector.broadcast(S, a[a0 + ap]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, a[a1 + ap]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, a[a2 + ap]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, a[a3 + ap]).fma(b0, c3);
+            c4 = FloatVector.broadcast(S, a[a4 + ap]).fma(b0, c4);
+            c5 = FloatVector.broadcast(S, a[a5 + ap]).fma(b0, c5);
+        }
+        FloatVector av = FloatVector.broadcast(S, alpha);
+        if (accumulate) {
+            av.fma(c0, FloatVector.fromArray(S, c, cIdx)).intoArray(c, cIdx);
+            av.fma(c1, FloatVector.fromArray(S, c, cIdx + ldc)).intoArray(c, cIdx + ldc);
+            av.fma(c2, FloatVector.fromArray(S, c, cIdx + 2 * ldc)).intoArray(c, cIdx + 2 * ldc);
+            av.fma(c3, FloatVector.fromArray(S, c, cIdx + 3 * ldc)).intoArray(c, cIdx + 3 * ldc);
+            av.fma(c4, FloatVector.fromArray(S, c, cIdx + 4 * ldc)).intoArray(c, cIdx + 4 * ldc);
+            av.fma(c5, FloatVector.fromArray(S, c, cIdx + 5 * ldc)).intoArray(c, cIdx + 5 * ldc);
+        } else {
+            av.mul(c0).intoArray(c, cIdx);
+            av.mul(c1).intoArray(c, cIdx + ldc);
+            av.mul(c2).intoArray(c, cIdx + 2 * ldc);
+            av.mul(c3).intoArray(c, cIdx + 3 * ldc);
+            av.mul(c4).intoArray(c, cIdx + 4 * ldc);
+            av.mul(c5).intoArray(c, cIdx + 5 * ldc);
         }
     }
 }
