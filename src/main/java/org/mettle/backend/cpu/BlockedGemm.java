@@ -12,6 +12,8 @@ abstract class BlockedGemm implements GemmKernel {
     private static final long PARALLEL_MIN_MNK = 1L << 18;
     /** Smallest B-packing job worth splitting across threads, in floats. */
     private static final int PARALLEL_PACK_MIN_FLOATS = 1 << 15;
+    /** Row blocks thinner than this would re-read op(B) too often; such products split columns instead. */
+    private static final int MIN_ROWS_PER_ITEM = 32;
     /** Single-threaded products up to this m*n*k skip most packing (see gemmDirect). */
     private static final long DIRECT_MAX_MNK = 1L << 22;
     /** Packed op(B) per column block (k x NC) is kept under this many floats (8 MiB). */
@@ -169,17 +171,26 @@ abstract class BlockedGemm implements GemmKernel {
                 }
                 continue;
             }
-            // About four work items per thread, so work stealing can even out a core shared with other work.
-            int mc = Math.min(mcMax, Math.max(mr, roundUp(ceilDiv(m, 4 * threads), mr)));
-            int mBlocks = ceilDiv(m, mc);
-            int nParts = Math.max(1, Math.min(panels, ceilDiv(4 * threads, mBlocks)));
-            CpuParallel.parallelFor(mBlocks * nParts, 1, (from, to) -> {
+            // About four equal work items per thread, so work stealing can even out a core shared with other
+            // work. Tall products split rows (each item packs its own A rows); short ones split the columns.
+            int target = 4 * threads;
+            int mBlocks = ceilDiv(m, mcMax);
+            int nParts = 1;
+            if (m >= target * MIN_ROWS_PER_ITEM) {
+                mBlocks = roundUp(Math.max(mBlocks, target), threads);
+            } else {
+                nParts = Math.max(1, Math.min(panels, ceilDiv(target, mBlocks)));
+            }
+            int mc = roundUp(ceilDiv(m, mBlocks), mr);
+            mBlocks = ceilDiv(m, mc);
+            final int parts = nParts;
+            CpuParallel.parallelFor(mBlocks * parts, 1, (from, to) -> {
                 Workspace w = WORKSPACE.get();
                 for (int item = from; item < to; item++) {
-                    int ic = item / nParts * mc;
-                    int part = item % nParts;
-                    int p0 = (int) ((long) panels * part / nParts);
-                    int p1 = (int) ((long) panels * (part + 1) / nParts);
+                    int ic = item / parts * mc;
+                    int part = item % parts;
+                    int p0 = (int) ((long) panels * part / parts);
+                    int p1 = (int) ((long) panels * (part + 1) / parts);
                     multiplyBlock(transA, a, aOff, lda, alpha, beta, ic, Math.min(mc, m - ic), k,
                             pb, jc0, nc, panels, p0, p1, c, cOff, ldc, w);
                 }
