@@ -1,11 +1,13 @@
 package org.mettle.backend.cpu;
 
 /**
- * The GotoBLAS/BLIS loop nest shared by the scalar and vector kernels; subclasses supply only the register-tiled
- * micro-kernel. For each NC-wide column block and KC-deep slice of k, op(B) is packed into NR-wide micro-panels
- * (shared by all threads), then every MC-row block of op(A) is packed into MR-tall micro-panels (per thread) and
- * multiplied tile by tile. Packing absorbs the transposes and pads edges with zeros, so the micro-kernel always
- * sees full MR x NR tiles; partial tiles are computed into a scratch tile and merged.
+ * The GotoBLAS/BLIS loop nest shared by the scalar and vector kernels; subclasses supply the register-tiled
+ * micro-kernel (and may override packing). For each column block of op(B) (at most NC wide and 8 MiB packed),
+ * op(B) is packed once, for every KC-deep slice, into NR-wide micro-panels shared by all threads. The rows of C
+ * are then cut into equal work items (or, for short products, the columns); each item packs its own MC x KC
+ * blocks of op(A) into MR-tall micro-panels and sweeps the B micro-panels tile by tile. Packing absorbs the
+ * transposes and pads edges with zeros, so ragged tiles cost only a scratch-tile merge. Single-threaded small
+ * products (batched attention) skip packing where they can: see {@link #gemmDirect}.
  */
 abstract class BlockedGemm implements GemmKernel {
     /** Below this m*n*k a call runs on the calling thread: forking would cost more than it saves. */

@@ -35,6 +35,16 @@ public final class VectorGemm extends BlockedGemm {
     /** Explicit cache blocking (tests use tiny blocks to exercise every loop edge). */
     VectorGemm(int kc, int mc, int nc) {
         super(MR, NR, kc, mc, nc);
+        // Take both epilogue branches once, so that C2 does not compile the unseen one as an uncommon trap:
+        // the first product of a run would otherwise deoptimise the kernel into the interpreter, where the
+        // Vector API is about a hundred times slower, until it is compiled again.
+        float[] a = new float[MR];
+        float[] b = new float[NR];
+        float[] c = new float[MR * NR];
+        for (boolean accumulate : new boolean[] {false, true}) {
+            microKernel(1, a, 0, 1, MR, b, 0, NR, 1f, c, 0, NR, accumulate);
+            narrowKernel(1, a, 0, 1, MR, b, 0, NR, 1f, c, 0, NR, accumulate);
+        }
     }
 
     @Override
