@@ -132,8 +132,9 @@ class GemmKernelTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("kernels")
     void batchedWithBroadcastOperands(String name, GemmKernel kernel) {
-        // {batch, m, n, k}: attention-sized items split over the batch, and a few big items run one by one.
-        int[][] shapes = {{7, 13, 9, 21}, {40, 16, 16, 8}, {3, 70, 80, 90}};
+        // {batch, m, n, k}: small items split over the batch; three big ones (m*n*k > 2^21) run one by one,
+        // each on all threads.
+        int[][] shapes = {{7, 13, 9, 21}, {40, 16, 16, 8}, {3, 70, 80, 90}, {3, 130, 131, 129}};
         int seed = 400;
         for (int[] s : shapes) {
             int batch = s[0], m = s[1], n = s[2], k = s[3];
