@@ -1,17 +1,25 @@
 package org.mettle.backend.cpu;
 
 /**
- * The GotoBLAS/BLIS loop nest shared by the scalar and vector kernels; subclasses supply only the register-tiled
- * micro-kernel. For each NC-wide column block and KC-deep slice of k, op(B) is packed into NR-wide micro-panels
- * (shared by all threads), then every MC-row block of op(A) is packed into MR-tall micro-panels (per thread) and
- * multiplied tile by tile. Packing absorbs the transposes and pads edges with zeros, so the micro-kernel always
- * sees full MR x NR tiles; partial tiles are computed into a scratch tile and merged.
+ * The GotoBLAS/BLIS loop nest shared by the scalar and vector kernels; subclasses supply the register-tiled
+ * micro-kernel (and may override packing). For each column block of op(B) (at most NC wide and 8 MiB packed),
+ * op(B) is packed once, for every KC-deep slice, into NR-wide micro-panels shared by all threads. The rows of C
+ * are then cut into equal work items (or, for short products, the columns); each item packs its own MC x KC
+ * blocks of op(A) into MR-tall micro-panels and sweeps the B micro-panels tile by tile. Packing absorbs the
+ * transposes and pads edges with zeros, so ragged tiles cost only a scratch-tile merge. Single-threaded small
+ * products (batched attention) skip packing where they can: see {@link #gemmDirect}.
  */
 abstract class BlockedGemm implements GemmKernel {
     /** Below this m*n*k a call runs on the calling thread: forking would cost more than it saves. */
     private static final long PARALLEL_MIN_MNK = 1L << 18;
     /** Smallest B-packing job worth splitting across threads, in floats. */
     private static final int PARALLEL_PACK_MIN_FLOATS = 1 << 15;
+    /** Row blocks thinner than this would re-read op(B) too often; such products split columns instead. */
+    private static final int MIN_ROWS_PER_ITEM = 32;
+    /** Single-threaded products up to this m*n*k skip most packing (see gemmDirect). */
+    private static final long DIRECT_MAX_MNK = 1L << 22;
+    /** Packed op(B) per column block (k x NC) is kept under this many floats (8 MiB). */
+    private static final int PACKED_B_BUDGET_FLOATS = 1 << 21;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -36,12 +44,49 @@ abstract class BlockedGemm implements GemmKernel {
     }
 
     /**
-     * Multiplies one full tile: acc[r][j] = sum over p < kc of pa[aIdx + p*mr + r] * pb[bIdx + p*nr + j], then
-     * c[cIdx + r*ldc + j] = acc[r][j] (+ c[...] when accumulate) for r < mr, j < nr. Alpha is already folded
-     * into the packed A and beta applied to C beforehand, so the epilogue stays small enough for C2 to inline.
+     * Multiplies one full tile: acc[r][j] = sum over p < kc of a[aIdx + r*aRowStride + p*aDepthStride] *
+     * b[bIdx + p*bDepthStride + j], then c[cIdx + r*ldc + j] = alpha * acc[r][j] (+ c[...] when accumulate) for
+     * r < mr, j < nr. Packed panels use strides (1, mr) and nr; beta has been applied to C beforehand.
      */
-    protected abstract void microKernel(int kc, float[] pa, int aIdx, float[] pb, int bIdx,
+    protected abstract void microKernel(int kc, float[] a, int aIdx, int aRowStride, int aDepthStride,
+                                        float[] b, int bIdx, int bDepthStride, float alpha,
                                         float[] c, int cIdx, int ldc, boolean accumulate);
+
+    /**
+     * Width of an optional narrower tile (0: none). A ragged last column panel no wider than this runs the
+     * narrow kernel instead of a full-width one, so n = 197 wastes less work on zero padding.
+     */
+    protected int narrowWidth() {
+        return 0;
+    }
+
+    /** Like {@link #microKernel} for an mr x narrowWidth() tile (only the first narrowWidth() columns of B). */
+    protected void narrowKernel(int kc, float[] a, int aIdx, int aRowStride, int aDepthStride,
+                                float[] b, int bIdx, int bDepthStride, float alpha,
+                                float[] c, int cIdx, int ldc, boolean accumulate) {
+        microKernel(kc, a, aIdx, aRowStride, aDepthStride, b, bIdx, bDepthStride, alpha, c, cIdx, ldc, accumulate);
+    }
+
+    /** Runs the tile at rows h (<= mr) x cols (<= nr), through a scratch tile when it is not a full one. */
+    private void tile(int h, int cols, int kc, float[] a, int aIdx, int ars, int ads, float[] b, int bIdx, int bds,
+                      float alpha, float[] c, int cIdx, int ldc, boolean accumulate, Workspace ws) {
+        boolean narrow = cols <= narrowWidth();
+        if (h == mr && (cols == nr || cols == narrowWidth())) {
+            if (narrow) {
+                narrowKernel(kc, a, aIdx, ars, ads, b, bIdx, bds, alpha, c, cIdx, ldc, accumulate);
+            } else {
+                microKernel(kc, a, aIdx, ars, ads, b, bIdx, bds, alpha, c, cIdx, ldc, accumulate);
+            }
+            return;
+        }
+        float[] scratch = ws.tile(mr * nr);
+        if (narrow) {
+            narrowKernel(kc, a, aIdx, ars, ads, b, bIdx, bds, alpha, scratch, 0, nr, false);
+        } else {
+            microKernel(kc, a, aIdx, ars, ads, b, bIdx, bds, alpha, scratch, 0, nr, false);
+        }
+        mergeTile(scratch, h, cols, accumulate, c, cIdx, ldc);
+    }
 
     @Override
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
@@ -99,77 +144,183 @@ abstract class BlockedGemm implements GemmKernel {
             scale(m, n, beta, c, cOff, ldc);
         }
         int threads = CpuParallel.threads();
-        boolean par = parallel && threads > 1 && (long) m * n * k >= PARALLEL_MIN_MNK;
+        long mnk = (long) m * n * k;
+        boolean par = parallel && threads > 1 && mnk >= PARALLEL_MIN_MNK;
         Workspace ws = WORKSPACE.get();
-        for (int jc = 0; jc < n; jc += ncMax) {
-            int nc = Math.min(ncMax, n - jc);
+        if (!par && mnk <= DIRECT_MAX_MNK) {
+            gemmDirect(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, ws);
+            return;
+        }
+        // All of op(B)'s depth is packed at once for a column block, so each thread then runs its rows through
+        // every depth slice without waiting for the others: two fork-joins per column block.
+        int ncStep = Math.min(ncMax, Math.max(nr, PACKED_B_BUDGET_FLOATS / k / nr * nr));
+        for (int jc = 0; jc < n; jc += ncStep) {
+            int nc = Math.min(ncStep, n - jc);
             int panels = ceilDiv(nc, nr);
-            for (int pc = 0; pc < k; pc += kcMax) {
-                int kc = Math.min(kcMax, k - pc);
-                boolean accumulate = pc > 0 || beta != 0f;
-                float[] pb = ws.packedB(panels * nr * kc);
-                final int jc0 = jc;
-                final int pc0 = pc;
-                if (par && panels > 1 && panels * nr * kc >= PARALLEL_PACK_MIN_FLOATS) {
-                    CpuParallel.parallelFor(panels, 1,
-                            (p0, p1) -> packB(transB, b, bOff, ldb, n, jc0, pc0, kc, p0, p1, pb));
+            float[] pb = ws.packedB(panels * nr * k);
+            final int jc0 = jc;
+            if (par && panels > 1 && (long) panels * nr * k >= PARALLEL_PACK_MIN_FLOATS) {
+                CpuParallel.parallelFor(panels, 1,
+                        (p0, p1) -> packAllDepths(transB, b, bOff, ldb, n, k, jc0, panels, p0, p1, pb, WORKSPACE.get()));
+            } else {
+                packAllDepths(transB, b, bOff, ldb, n, k, jc0, panels, 0, panels, pb, ws);
+            }
+            if (!par) {
+                int mc = Math.min(mcMax, roundUp(m, mr));
+                for (int ic = 0; ic < m; ic += mc) {
+                    multiplyBlock(transA, a, aOff, lda, alpha, beta, ic, Math.min(mc, m - ic), k,
+                            pb, jc, nc, panels, 0, panels, c, cOff, ldc, ws);
+                }
+                continue;
+            }
+            // About four equal work items per thread, so work stealing can even out a core shared with other
+            // work. Tall products split rows (each item packs its own A rows); short ones split the columns.
+            int target = 4 * threads;
+            int mBlocks = ceilDiv(m, mcMax);
+            int nParts = 1;
+            if (m >= target * MIN_ROWS_PER_ITEM) {
+                mBlocks = roundUp(Math.max(mBlocks, target), threads);
+            } else {
+                nParts = Math.max(1, Math.min(panels, ceilDiv(target, mBlocks)));
+            }
+            int mc = roundUp(ceilDiv(m, mBlocks), mr);
+            mBlocks = ceilDiv(m, mc);
+            final int parts = nParts;
+            CpuParallel.parallelFor(mBlocks * parts, 1, (from, to) -> {
+                Workspace w = WORKSPACE.get();
+                for (int item = from; item < to; item++) {
+                    int ic = item / parts * mc;
+                    int part = item % parts;
+                    int p0 = (int) ((long) panels * part / parts);
+                    int p1 = (int) ((long) panels * (part + 1) / parts);
+                    multiplyBlock(transA, a, aOff, lda, alpha, beta, ic, Math.min(mc, m - ic), k,
+                            pb, jc0, nc, panels, p0, p1, c, cOff, ldc, w);
+                }
+            });
+        }
+    }
+
+    /**
+     * Small products (attention-sized batches): the micro-kernel reads A and B where they lie, through strides,
+     * because packing would cost as much as the multiply. Only ragged edge panels are packed (zero-padded), and
+     * an operand whose stride is a multiple of 4 KiB is packed whole, since its rows would all compete for the
+     * same few L1 sets. B is also packed when transposed, as the kernel needs rows of op(B).
+     */
+    private void gemmDirect(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                            float beta, float[] c, int cOff, int ldc, Workspace ws) {
+        boolean packWholeA = aliasesInL1(lda);
+        boolean packWholeB = transB || aliasesInL1(ldb);
+        int panels = ceilDiv(n, nr);
+        int rowPanels = ceilDiv(m, mr);
+        int lastCols = n - (panels - 1) * nr;
+        int lastRows = m - (rowPanels - 1) * mr;
+        for (int pc = 0; pc < k; pc += kcMax) {
+            int kc = Math.min(kcMax, k - pc);
+            boolean accumulate = pc > 0 || beta != 0f;
+            float[] pb = null;
+            float[] edgeB = null;
+            if (packWholeB) {
+                pb = ws.packedB(panels * nr * kc);
+                packB(transB, b, bOff, ldb, n, 0, pc, kc, 0, panels, pb, 0, ws);
+            } else if (lastCols < nr) {
+                edgeB = ws.packedB(nr * kc);
+                packBPanel(false, b, bOff, ldb, (panels - 1) * nr, lastCols, pc, kc, edgeB, 0);
+            }
+            float[] pa = null;
+            if (packWholeA) {
+                pa = ws.packedA(rowPanels * mr * kc);
+                packA(transA, a, aOff, lda, 1f, 0, m, pc, kc, pa, ws);
+            } else if (lastRows < mr) {
+                pa = ws.packedA(mr * kc);
+                packAPanel(transA, a, aOff, lda, 1f, (rowPanels - 1) * mr, lastRows, pc, kc, pa, 0);
+            }
+            for (int panel = 0; panel < panels; panel++) {
+                int j = panel * nr;
+                int cols = Math.min(nr, n - j);
+                float[] bSrc;
+                int bIdx;
+                int bds;
+                if (packWholeB) {
+                    bSrc = pb;
+                    bIdx = j * kc;
+                    bds = nr;
+                } else if (cols < nr) {
+                    bSrc = edgeB;
+                    bIdx = 0;
+                    bds = nr;
                 } else {
-                    packB(transB, b, bOff, ldb, n, jc0, pc0, kc, 0, panels, pb);
+                    bSrc = b;
+                    bIdx = bOff + pc * ldb + j;
+                    bds = ldb;
                 }
-                if (!par) {
-                    int mc = Math.min(mcMax, roundUp(m, mr));
-                    for (int ic = 0; ic < m; ic += mc) {
-                        int rows = Math.min(mc, m - ic);
-                        float[] pa = ws.packedA(roundUp(rows, mr) * kc);
-                        packA(transA, a, aOff, lda, alpha, ic, rows, pc, kc, pa);
-                        macroKernel(pa, ic, rows, pb, jc, nc, 0, panels, kc, accumulate, c, cOff, ldc, ws);
+                for (int i = 0; i < m; i += mr) {
+                    int h = Math.min(mr, m - i);
+                    float[] aSrc;
+                    int aIdx;
+                    int ars;
+                    int ads;
+                    if (packWholeA) {
+                        aSrc = pa;
+                        aIdx = i * kc;
+                        ars = 1;
+                        ads = mr;
+                    } else if (h < mr) {
+                        aSrc = pa;
+                        aIdx = 0;
+                        ars = 1;
+                        ads = mr;
+                    } else {
+                        aSrc = a;
+                        aIdx = transA ? aOff + pc * lda + i : aOff + i * lda + pc;
+                        ars = transA ? 1 : lda;
+                        ads = transA ? lda : 1;
                     }
-                    continue;
+                    int cIdx = cOff + i * ldc + j;
+                    tile(h, cols, kc, aSrc, aIdx, ars, ads, bSrc, bIdx, bds, alpha, c, cIdx, ldc, accumulate, ws);
                 }
-                // Enough blocks for every thread to get about two, so work stealing can even out a busy core.
-                int mc = Math.min(mcMax, Math.max(mr, roundUp(ceilDiv(m, 2 * threads), mr)));
-                int mBlocks = ceilDiv(m, mc);
-                int nParts = Math.max(1, Math.min(panels, ceilDiv(2 * threads, mBlocks)));
-                CpuParallel.parallelFor(mBlocks * nParts, 1, (from, to) -> {
-                    Workspace w = WORKSPACE.get();
-                    int packedBlock = -1;
-                    float[] pa = null;
-                    for (int item = from; item < to; item++) {
-                        int block = item / nParts;
-                        int part = item % nParts;
-                        int ic = block * mc;
-                        int rows = Math.min(mc, m - ic);
-                        if (block != packedBlock) {
-                            pa = w.packedA(roundUp(rows, mr) * kc);
-                            packA(transA, a, aOff, lda, alpha, ic, rows, pc0, kc, pa);
-                            packedBlock = block;
-                        }
-                        int p0 = (int) ((long) panels * part / nParts);
-                        int p1 = (int) ((long) panels * (part + 1) / nParts);
-                        macroKernel(pa, ic, rows, pb, jc0, nc, p0, p1, kc, accumulate, c, cOff, ldc, w);
-                    }
-                });
             }
         }
     }
 
+    /** True when rows ld floats apart fall into the same L1 sets (a multiple of 4 KiB, at least 4 KiB). */
+    private static boolean aliasesInL1(int ld) {
+        return ld >= 1024 && ld % 1024 == 0;
+    }
+
+    /** Packs micro-panels [p0, p1) of a column block for every depth slice; slice pc starts at panels*nr*pc. */
+    private void packAllDepths(boolean transB, float[] b, int bOff, int ldb, int n, int k, int jc, int panels,
+                               int p0, int p1, float[] pb, Workspace ws) {
+        for (int pc = 0; pc < k; pc += kcMax) {
+            packB(transB, b, bOff, ldb, n, jc, pc, Math.min(kcMax, k - pc), p0, p1, pb, panels * nr * pc, ws);
+        }
+    }
+
+    /** C rows [ic, ic + rows) x micro-panels [p0, p1) of the packed column block, over the whole depth. */
+    private void multiplyBlock(boolean transA, float[] a, int aOff, int lda, float alpha, float beta, int ic,
+                               int rows, int k, float[] pb, int jc, int nc, int panels, int p0, int p1,
+                               float[] c, int cOff, int ldc, Workspace ws) {
+        for (int pc = 0; pc < k; pc += kcMax) {
+            int kc = Math.min(kcMax, k - pc);
+            float[] pa = ws.packedA(roundUp(rows, mr) * kc);
+            packA(transA, a, aOff, lda, alpha, ic, rows, pc, kc, pa, ws);
+            macroKernel(pa, ic, rows, pb, panels * nr * pc, jc, nc, p0, p1, kc, pc > 0 || beta != 0f,
+                    c, cOff, ldc, ws);
+        }
+    }
+
     /** Multiplies a packed A block (rows starting at row ic) by packed B micro-panels [p0, p1) into C. */
-    private void macroKernel(float[] pa, int ic, int rows, float[] pb, int jc, int nc, int p0, int p1, int kc,
+    private void macroKernel(float[] pa, int ic, int rows, float[] pb, int pbOff, int jc, int nc, int p0, int p1,
+                             int kc,
                              boolean accumulate, float[] c, int cOff, int ldc, Workspace ws) {
         for (int panel = p0; panel < p1; panel++) {
             int j = panel * nr;
             int cols = Math.min(nr, nc - j);
-            int bIdx = j * kc;
+            int bIdx = pbOff + j * kc;
             for (int ir = 0; ir < rows; ir += mr) {
                 int h = Math.min(mr, rows - ir);
                 int cIdx = cOff + (ic + ir) * ldc + jc + j;
-                if (h == mr && cols == nr) {
-                    microKernel(kc, pa, ir * kc, pb, bIdx, c, cIdx, ldc, accumulate);
-                } else {
-                    float[] tile = ws.tile(mr * nr);
-                    microKernel(kc, pa, ir * kc, pb, bIdx, tile, 0, nr, false);
-                    mergeTile(tile, h, cols, accumulate, c, cIdx, ldc);
-                }
+                tile(h, cols, kc, pa, ir * kc, 1, mr, pb, bIdx, nr, 1f, c, cIdx, ldc, accumulate, ws);
             }
         }
     }
@@ -192,38 +343,41 @@ abstract class BlockedGemm implements GemmKernel {
      * Packs rows [ic, ic + rows) x depth [pc, pc + kc) of op(A) as MR-tall micro-panels: panel q starts at
      * q*mr*kc and holds alpha times element (row q*mr + r, depth p) at p*mr + r. Rows past the block are zero.
      */
-    private void packA(boolean transA, float[] a, int aOff, int lda, float alpha, int ic, int rows, int pc, int kc,
-                       float[] pa) {
+    protected void packA(boolean transA, float[] a, int aOff, int lda, float alpha, int ic, int rows, int pc,
+                         int kc, float[] pa, Workspace ws) {
         for (int ir = 0; ir < rows; ir += mr) {
-            int h = Math.min(mr, rows - ir);
-            int base = ir * kc;
-            if (!transA) {
+            packAPanel(transA, a, aOff, lda, alpha, ic + ir, Math.min(mr, rows - ir), pc, kc, pa, ir * kc);
+        }
+    }
+
+    /** One micro-panel of {@link #packA}: h <= mr rows starting at row i, written from pa[base]. */
+    protected final void packAPanel(boolean transA, float[] a, int aOff, int lda, float alpha, int i, int h,
+                                    int pc, int kc, float[] pa, int base) {
+        if (!transA) {
+            // A(i, p) = a[aOff + i*lda + p]: walk a few depths at a time so the reads stream along h rows.
+            for (int p0 = 0; p0 < kc; p0 += 16) {
+                int p1 = Math.min(kc, p0 + 16);
                 for (int r = 0; r < h; r++) {
-                    int src = aOff + (ic + ir + r) * lda + pc;
-                    if (alpha == 1f) {
-                        for (int p = 0; p < kc; p++) {
-                            pa[base + p * mr + r] = a[src + p];
-                        }
-                    } else {
-                        for (int p = 0; p < kc; p++) {
-                            pa[base + p * mr + r] = alpha * a[src + p];
-                        }
-                    }
-                }
-            } else {
-                for (int p = 0; p < kc; p++) {
-                    int src = aOff + (pc + p) * lda + ic + ir;
-                    int dst = base + p * mr;
-                    for (int r = 0; r < h; r++) {
-                        pa[dst + r] = alpha * a[src + r];
+                    int src = aOff + (i + r) * lda + pc;
+                    for (int p = p0; p < p1; p++) {
+                        pa[base + p * mr + r] = alpha * a[src + p];
                     }
                 }
             }
-            if (h < mr) {
-                for (int p = 0; p < kc; p++) {
-                    for (int r = h; r < mr; r++) {
-                        pa[base + p * mr + r] = 0f;
-                    }
+        } else {
+            // A(i, p) = a[aOff + p*lda + i]: each depth is h contiguous floats.
+            for (int p = 0; p < kc; p++) {
+                int src = aOff + (pc + p) * lda + i;
+                int dst = base + p * mr;
+                for (int r = 0; r < h; r++) {
+                    pa[dst + r] = alpha * a[src + r];
+                }
+            }
+        }
+        if (h < mr) {
+            for (int p = 0; p < kc; p++) {
+                for (int r = h; r < mr; r++) {
+                    pa[base + p * mr + r] = 0f;
                 }
             }
         }
@@ -231,31 +385,39 @@ abstract class BlockedGemm implements GemmKernel {
 
     /**
      * Packs micro-panels [p0, p1) of columns starting at jc, depth [pc, pc + kc) of op(B): panel q starts at
-     * q*nr*kc and holds element (depth p, column jc + q*nr + j) at p*nr + j. Columns past n are zero.
+     * pbOff + q*nr*kc and holds element (depth p, column jc + q*nr + j) at p*nr + j. Columns past n are zero.
      */
-    private void packB(boolean transB, float[] b, int bOff, int ldb, int n, int jc, int pc, int kc,
-                       int p0, int p1, float[] pb) {
+    protected void packB(boolean transB, float[] b, int bOff, int ldb, int n, int jc, int pc, int kc,
+                         int p0, int p1, float[] pb, int pbOff, Workspace ws) {
         for (int panel = p0; panel < p1; panel++) {
             int j0 = jc + panel * nr;
-            int cols = Math.min(nr, n - j0);
-            int base = panel * nr * kc;
-            if (!transB) {
-                for (int p = 0; p < kc; p++) {
-                    System.arraycopy(b, bOff + (pc + p) * ldb + j0, pb, base + p * nr, cols);
-                }
-            } else {
+            packBPanel(transB, b, bOff, ldb, j0, Math.min(nr, n - j0), pc, kc, pb, pbOff + panel * nr * kc);
+        }
+    }
+
+    /** One micro-panel of {@link #packB}: cols <= nr columns starting at column j0, written from pb[base]. */
+    protected final void packBPanel(boolean transB, float[] b, int bOff, int ldb, int j0, int cols, int pc, int kc,
+                                    float[] pb, int base) {
+        if (!transB) {
+            for (int p = 0; p < kc; p++) {
+                System.arraycopy(b, bOff + (pc + p) * ldb + j0, pb, base + p * nr, cols);
+            }
+        } else {
+            // B(p, j) = b[bOff + j*ldb + p]: a few depths at a time keeps the strided writes inside L1.
+            for (int q0 = 0; q0 < kc; q0 += 16) {
+                int q1 = Math.min(kc, q0 + 16);
                 for (int j = 0; j < cols; j++) {
                     int src = bOff + (j0 + j) * ldb + pc;
-                    for (int p = 0; p < kc; p++) {
+                    for (int p = q0; p < q1; p++) {
                         pb[base + p * nr + j] = b[src + p];
                     }
                 }
             }
-            if (cols < nr) {
-                for (int p = 0; p < kc; p++) {
-                    for (int j = cols; j < nr; j++) {
-                        pb[base + p * nr + j] = 0f;
-                    }
+        }
+        if (cols < nr) {
+            for (int p = 0; p < kc; p++) {
+                for (int j = cols; j < nr; j++) {
+                    pb[base + p * nr + j] = 0f;
                 }
             }
         }
@@ -287,7 +449,7 @@ abstract class BlockedGemm implements GemmKernel {
     }
 
     /** Per-thread packing buffers, grown on demand and reused across calls. */
-    private static final class Workspace {
+    static final class Workspace {
         private float[] a = new float[0];
         private float[] b = new float[0];
         private float[] tile = new float[0];

@@ -23,8 +23,20 @@ public final class ScalarGemm extends BlockedGemm {
     }
 
     @Override
-    protected void microKernel(int kc, float[] pa, int aIdx, float[] pb, int bIdx,
+    protected void microKernel(int kc, float[] a, int aIdx, int aRowStride, int aDepthStride,
+                               float[] b, int bIdx, int bDepthStride, float alpha,
                                float[] c, int cIdx, int ldc, boolean accumulate) {
+        if (aRowStride == 1 && aDepthStride == MR && bDepthStride == NR) {
+            packedKernel(kc, a, aIdx, b, bIdx, alpha, c, cIdx, ldc, accumulate);
+        } else {
+            stridedKernel(kc, a, aIdx, aRowStride, aDepthStride, b, bIdx, bDepthStride, alpha, c, cIdx, ldc,
+                    accumulate);
+        }
+    }
+
+    /** Packed panels: constant strides let C2 drop the bounds checks from the loop (about 5x faster). */
+    private static void packedKernel(int kc, float[] a, int aIdx, float[] b, int bIdx, float alpha,
+                                     float[] c, int cIdx, int ldc, boolean accumulate) {
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0;
         float c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         float c20 = 0, c21 = 0, c22 = 0, c23 = 0;
@@ -32,20 +44,47 @@ public final class ScalarGemm extends BlockedGemm {
         for (int p = 0; p < kc; p++) {
             int ai = aIdx + p * MR;
             int bi = bIdx + p * NR;
-            float b0 = pb[bi], b1 = pb[bi + 1], b2 = pb[bi + 2], b3 = pb[bi + 3];
-            float a0 = pa[ai];
+            float b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
+            float a0 = a[ai];
             c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-            float a1 = pa[ai + 1];
+            float a1 = a[ai + 1];
             c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-            float a2 = pa[ai + 2];
+            float a2 = a[ai + 2];
             c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-            float a3 = pa[ai + 3];
+            float a3 = a[ai + 3];
             c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
         }
-        storeRow(c00, c01, c02, c03, accumulate, c, cIdx);
-        storeRow(c10, c11, c12, c13, accumulate, c, cIdx + ldc);
-        storeRow(c20, c21, c22, c23, accumulate, c, cIdx + 2 * ldc);
-        storeRow(c30, c31, c32, c33, accumulate, c, cIdx + 3 * ldc);
+        storeRow(alpha * c00, alpha * c01, alpha * c02, alpha * c03, accumulate, c, cIdx);
+        storeRow(alpha * c10, alpha * c11, alpha * c12, alpha * c13, accumulate, c, cIdx + ldc);
+        storeRow(alpha * c20, alpha * c21, alpha * c22, alpha * c23, accumulate, c, cIdx + 2 * ldc);
+        storeRow(alpha * c30, alpha * c31, alpha * c32, alpha * c33, accumulate, c, cIdx + 3 * ldc);
+    }
+
+    private static void stridedKernel(int kc, float[] a, int aIdx, int aRowStride, int aDepthStride,
+                                      float[] b, int bIdx, int bDepthStride, float alpha,
+                                      float[] c, int cIdx, int ldc, boolean accumulate) {
+        float c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+        float c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        float c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+        float c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        int r0 = aIdx, r1 = r0 + aRowStride, r2 = r1 + aRowStride, r3 = r2 + aRowStride;
+        for (int p = 0; p < kc; p++) {
+            int ap = p * aDepthStride;
+            int bi = bIdx + p * bDepthStride;
+            float b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
+            float a0 = a[r0 + ap];
+            c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+            float a1 = a[r1 + ap];
+            c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+            float a2 = a[r2 + ap];
+            c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+            float a3 = a[r3 + ap];
+            c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+        }
+        storeRow(alpha * c00, alpha * c01, alpha * c02, alpha * c03, accumulate, c, cIdx);
+        storeRow(alpha * c10, alpha * c11, alpha * c12, alpha * c13, accumulate, c, cIdx + ldc);
+        storeRow(alpha * c20, alpha * c21, alpha * c22, alpha * c23, accumulate, c, cIdx + 2 * ldc);
+        storeRow(alpha * c30, alpha * c31, alpha * c32, alpha * c33, accumulate, c, cIdx + 3 * ldc);
     }
 
     private static void storeRow(float v0, float v1, float v2, float v3, boolean accumulate, float[] c, int o) {

@@ -72,6 +72,11 @@ class GemmKernelTest {
             boolean transB = (t & 2) != 0;
             check(name, kernel, transA, transB, 29, 35, 41, 1.25f, 0.5f, 3, 5, 7, 2, 11, 9, seed++);
             check(name, kernel, transA, transB, 70, 66, 300, 1f, 0f, 1, 17, 4, 33, 2, 40, seed++);
+            // lda = 1024 and ldb = 1024 (4 KiB rows): small products then pack instead of reading in place.
+            check(name, kernel, transA, transB, 3, 33, transA ? 5 : 1024, 0.5f, 1f, 0, transA ? 1024 - 3 : 0,
+                    0, 0, 0, 0, seed++);
+            check(name, kernel, transA, transB, 9, transB ? 7 : 1024, 5, 1f, 0f, 0, 0, 0,
+                    transB ? 1024 - 5 : 0, 0, 0, seed++);
         }
     }
 
@@ -127,8 +132,9 @@ class GemmKernelTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("kernels")
     void batchedWithBroadcastOperands(String name, GemmKernel kernel) {
-        // {batch, m, n, k}: attention-sized items split over the batch, and a few big items run one by one.
-        int[][] shapes = {{7, 13, 9, 21}, {40, 16, 16, 8}, {3, 70, 80, 90}};
+        // {batch, m, n, k}: small items split over the batch; three big ones (m*n*k > 2^21) run one by one,
+        // each on all threads.
+        int[][] shapes = {{7, 13, 9, 21}, {40, 16, 16, 8}, {3, 70, 80, 90}, {3, 130, 131, 129}};
         int seed = 400;
         for (int[] s : shapes) {
             int batch = s[0], m = s[1], n = s[2], k = s[3];
