@@ -82,6 +82,7 @@ final class CudaKernels {
 
     /** Loads every module now (so JIT time is not charged to the first timed call). */
     void loadAll() {
+        runtime.makeCurrent();
         for (String f : runtime.ptxFiles()) {
             String base = f.substring(0, f.length() - suffix.length());
             synchronized (this) {
