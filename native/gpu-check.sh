@@ -80,10 +80,12 @@ fi
 note "benchmarks"
 : > "$out/bench.jsonl"
 bench() {
+  local opts=""
+  case "${1:-}" in METTLE_JAVA_OPTS=*) opts="${1#METTLE_JAVA_OPTS=}"; shift ;; esac
   if [ "$(left)" -lt 15 ]; then
     echo "skipped (out of time): $*"; return
   fi
-  line="$(timeout 60 "$mettle" bench "$@" --device cuda --json 2>>"$out/bench.err" | tail -1)"
+  line="$(METTLE_JAVA_OPTS="$opts" timeout 60 "$mettle" bench "$@" --device cuda --json 2>>"$out/bench.err" | tail -1)"
   case "$line" in
     \{*) echo "$line" | tee -a "$out/bench.jsonl" ;;
     *) echo "bench $* failed: $(tail -2 "$out/bench.err" | tr '\n' ' ')" ;;
@@ -95,6 +97,7 @@ bench gemm --m 3152 --n 3072 --k 768
 bench gemm --m 3152 --n 768 --k 3072
 bench gemm --m 4096 --n 4096 --k 4096 --iters 10
 bench gemm --m 3152 --n 2304 --k 768 --dtype bf16
+METTLE_JAVA_OPTS=-Dmettle.cuda.tf32=true bench gemm --m 4096 --n 4096 --k 4096 --dtype tf32 --iters 10
 bench gemm --m 4096 --n 4096 --k 4096 --dtype bf16 --iters 10
 bench attention --batch 16 --heads 12 --tokens 197 --head-dim 64
 bench attention --batch 16 --heads 12 --tokens 1214 --head-dim 64 --iters 10
