@@ -36,8 +36,8 @@ public final class CudaBackend implements Backend {
     final HostFallback fallback;
     final CudaNnOps nn;
     private final boolean tf32 = Boolean.getBoolean("mettle.cuda.tf32");
-    private Tensor oneF32;
-    private Tensor oneBf16;
+    private CudaStorage oneF32;
+    private CudaStorage oneBf16;
 
     public CudaBackend(CudaRuntime runtime) {
         this.runtime = runtime;
@@ -139,19 +139,23 @@ public final class CudaBackend implements Backend {
         return Tensor.empty(this, Shape.of(Math.toIntExact(Math.max(numel, 1))), dtype, MemoryCategory.WORKSPACE);
     }
 
-    private synchronized Tensor one(DType dtype) {
+    /** A device scalar 1 of the dtype (the second operand of copies done as x * 1); lives as long as the backend. */
+    private synchronized CUdeviceptr one(DType dtype) {
+        // raw storages, not Tensors: a Tensor would be closed by whatever Scope is open when it is first made
         if (dtype == DType.F32) {
             if (oneF32 == null) {
-                oneF32 = Tensor.empty(this, Shape.of(1), DType.F32, MemoryCategory.WORKSPACE);
-                write(oneF32, new float[] {1f});
+                oneF32 = new CudaStorage(allocator, DType.F32, 1, MemoryCategory.WORKSPACE);
+                runtime.makeCurrent();
+                cuMemcpyHtoD(oneF32.pointer(), Pointer.to(new float[] {1f}), 4);
             }
-            return oneF32;
+            return oneF32.pointer();
         }
         if (oneBf16 == null) {
-            oneBf16 = Tensor.empty(this, Shape.of(1), DType.BF16, MemoryCategory.WORKSPACE);
-            write(oneBf16, new float[] {1f});
+            oneBf16 = new CudaStorage(allocator, DType.BF16, 1, MemoryCategory.WORKSPACE);
+            runtime.makeCurrent();
+            cuMemcpyHtoD(oneBf16.pointer(), Pointer.to(new short[] {toBf16(1f)}), 2);
         }
-        return oneBf16;
+        return oneBf16.pointer();
     }
 
     private static void sameSize(String op, Tensor a, Tensor b) {
@@ -280,7 +284,7 @@ public final class CudaBackend implements Backend {
         kernels.launch("ew_binary" + s, CudaKernels.gridStride(plan.numel()), 1, 1, 256,
                 2, plan.numel(), d[1], d[2], d[3],
                 at(ptr(src), src.dtype(), srcOffset), ss[0], ss[1], ss[2], ss[3],
-                ptr(one(src.dtype())), 0, 0, 0, 0,
+                one(src.dtype()), 0, 0, 0, 0,
                 at(ptr(dst), dst.dtype(), dstOffset));
     }
 

@@ -218,7 +218,7 @@ final class CudaNnOps {
             vc = packed(v, vl, s, s.keys(), true);
             oc = packed(o, ol, s, s.queries(), true);
             dOc = packed(dO, dOl, s, s.queries(), true);
-            dqc = packed(dq, dql, s, s.queries(), false);
+            dqc = dq != null ? packed(dq, dql, s, s.queries(), false) : cuda.workspace(q.dtype(), (long) bh * s.queries() * s.headDim());
             long keyElems = (long) bh * s.keys() * s.headDim();
             if (keysToo) {
                 dkc = dk != null ? packed(dk, dkl, s, s.keys(), false) : cuda.workspace(q.dtype(), keyElems);
@@ -240,7 +240,9 @@ final class CudaNnOps {
                 kernels.launch("attn_bwd_dkdv" + sx, cdiv(s.keys(), 8), gy, 1, 128,
                         concat(new Object[] {ptr(qc), ptr(kc), ptr(vc), ptr(dOc), ptr(lse), ptr(dv0), ptr(dkc), ptr(dvc)}, tail));
             }
-            unpack(dqc, dq, dql, s, s.queries());
+            if (dq != null) {
+                unpack(dqc, dq, dql, s, s.queries());
+            }
             if (dk != null) {
                 unpack(dkc, dk, dkl, s, s.keys());
             }
