@@ -35,6 +35,8 @@ public final class CudaBackend implements Backend {
     final CudaKernels kernels;
     final HostFallback fallback;
     final CudaNnOps nn;
+    /** Above this many launches a strided copy goes to the host instead. */
+    private static final long MAX_COPY_LAUNCHES = 4096;
     private final boolean tf32 = Boolean.getBoolean("mettle.cuda.tf32");
     private CudaStorage oneF32;
     private CudaStorage oneBf16;
@@ -269,7 +271,7 @@ public final class CudaBackend implements Backend {
         }
         StridedPlan plan = StridedPlan.of(dims, srcStrides, dstStrides);
         String s = suffix(src);
-        if (plan == null || s == null) {
+        if (plan == null || s == null || plan.launches() > MAX_COPY_LAUNCHES) {
             fallback.run("copyStrided", new Tensor[] {src, dst}, new Tensor[] {dst}, h -> {
                 Backends.cpu().copyStrided(dims, h[0], srcOffset, srcStrides, h[1], dstOffset, dstStrides);
                 return null;
@@ -281,11 +283,14 @@ public final class CudaBackend implements Backend {
         }
         int[] d = plan.dims();
         int[] ss = plan.srcStrides();
-        kernels.launch("ew_binary" + s, CudaKernels.gridStride(plan.numel()), 1, 1, 256,
-                2, plan.numel(), d[1], d[2], d[3],
-                at(ptr(src), src.dtype(), srcOffset), ss[0], ss[1], ss[2], ss[3],
+        long inner = plan.inner();
+        CUdeviceptr srcBase = at(ptr(src), src.dtype(), srcOffset);
+        CUdeviceptr dstBase = at(ptr(dst), dst.dtype(), dstOffset);
+        plan.forEachLaunch((srcAt, dstAt) -> kernels.launch("ew_binary" + s, CudaKernels.gridStride(inner), 1, 1, 256,
+                2, inner, d[1], d[2], d[3],
+                at(srcBase, src.dtype(), srcAt), ss[0], ss[1], ss[2], ss[3],
                 one(src.dtype()), 0, 0, 0, 0,
-                at(ptr(dst), dst.dtype(), dstOffset));
+                at(dstBase, dst.dtype(), dstAt)));
     }
 
     @Override

@@ -212,15 +212,26 @@ final class CudaNnOps {
         int gy = Math.min(bh, CudaKernels.MAX_GRID_YZ);
         boolean keysToo = dk != null || dv != null;
         Tensor qc = null, kc = null, vc = null, oc = null, dOc = null, dqc = null, dkc = null, dvc = null, dv0 = null, dbw = null;
+        Tensor fused = null, fusedBase = null;
         try {
             qc = packed(q, ql, s, s.queries(), true);
             kc = packed(k, kl, s, s.keys(), true);
             vc = packed(v, vl, s, s.keys(), true);
             oc = packed(o, ol, s, s.queries(), true);
             dOc = packed(dO, dOl, s, s.queries(), true);
-            dqc = dq != null ? packed(dq, dql, s, s.queries(), false) : cuda.workspace(q.dtype(), (long) bh * s.queries() * s.headDim());
             long keyElems = (long) bh * s.keys() * s.headDim();
-            if (keysToo) {
+            boolean fusedQkv = isPackedQkvGradient(s, dq, dql, dk, dkl, dv, dvl);
+            if (fusedQkv) {
+                // dq, dk, dv side by side in one workspace, written into the packed gradient by one dense copy
+                fusedBase = cuda.workspace(q.dtype(), 3 * keyElems);
+                fused = fusedBase.viewAs(org.mettle.tensor.Shape.of(3, Math.toIntExact(keyElems)));
+                dqc = fused.viewRows(0, 1, org.mettle.tensor.Shape.of(Math.toIntExact(keyElems)));
+                dkc = fused.viewRows(1, 1, org.mettle.tensor.Shape.of(Math.toIntExact(keyElems)));
+                dvc = fused.viewRows(2, 1, org.mettle.tensor.Shape.of(Math.toIntExact(keyElems)));
+            } else {
+                dqc = dq != null ? packed(dq, dql, s, s.queries(), false) : cuda.workspace(q.dtype(), (long) bh * s.queries() * s.headDim());
+            }
+            if (keysToo && !fusedQkv) {
                 dkc = dk != null ? packed(dk, dkl, s, s.keys(), false) : cuda.workspace(q.dtype(), keyElems);
                 dvc = dv != null ? packed(dv, dvl, s, s.keys(), false) : cuda.workspace(q.dtype(), keyElems);
             }
@@ -240,13 +251,17 @@ final class CudaNnOps {
                 kernels.launch("attn_bwd_dkdv" + sx, cdiv(s.keys(), 8), gy, 1, 128,
                         concat(new Object[] {ptr(qc), ptr(kc), ptr(vc), ptr(dOc), ptr(lse), ptr(dv0), ptr(dkc), ptr(dvc)}, tail));
             }
-            if (dq != null) {
+            if (fusedQkv) {
+                int b = s.batch(), h = s.heads(), n = s.queries(), d = s.headDim();
+                cuda.copyStrided(new int[] {b, n, 3, h, d}, fused, 0, new int[] {h * n * d, d, (int) keyElems, n * d, 1},
+                        dq, 0, new int[] {n * 3 * h * d, 3 * h * d, h * d, d, 1});
+            } else if (dq != null) {
                 unpack(dqc, dq, dql, s, s.queries());
             }
-            if (dk != null) {
+            if (dk != null && !fusedQkv) {
                 unpack(dkc, dk, dkl, s, s.keys());
             }
-            if (dv != null) {
+            if (dv != null && !fusedQkv) {
                 unpack(dvc, dv, dvl, s, s.keys());
             }
             if (dbw != null) {
@@ -263,7 +278,18 @@ final class CudaNnOps {
             closeIfCopy(dvc, dv);
             closeIfCopy(dv0, null);
             closeIfCopy(dbw, null);
+            closeIfCopy(fused, null);
+            closeIfCopy(fusedBase, null);
         }
+    }
+
+    /** dq, dk, dv are parts 0, 1, 2 of one packed qkv gradient [B, N, 3*H*D] (self-attention from a fused projection). */
+    private static boolean isPackedQkvGradient(AttentionShape s, Tensor dq, AttentionLayout dql, Tensor dk, AttentionLayout dkl,
+                                               Tensor dv, AttentionLayout dvl) {
+        int h = s.heads(), n = s.queries(), d = s.headDim();
+        return dq != null && dq == dk && dk == dv && n == s.keys() && dq.numel() == 3L * s.batch() * n * h * d
+                && dql.equals(AttentionLayout.packedQkv(0, h, n, d)) && dkl.equals(AttentionLayout.packedQkv(1, h, n, d))
+                && dvl.equals(AttentionLayout.packedQkv(2, h, n, d));
     }
 
     private static Object[] concat(Object[] a, Object[] b) {

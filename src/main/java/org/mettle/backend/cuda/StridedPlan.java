@@ -4,11 +4,46 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reduces a strided copy to at most 4 dims whose destination is dense (so one ew_binary launch can do it): drops size-1
- * dims, orders dims by destination stride and merges dims that are contiguous in both source and destination.
- * {@link #of} returns null when the destination is not dense in any order or more than 4 dims remain.
+ * Reduces a strided copy to dims whose destination is dense (so ew_binary launches can do it): drops size-1 dims,
+ * orders dims by destination stride and merges dims that are contiguous in both source and destination. The last 4
+ * dims are one launch; {@code outer} dims (with their source strides) before them are looped over on the host.
+ * {@link #of} returns null when the destination is not dense in any order.
  */
-record StridedPlan(int[] dims, int[] srcStrides, long numel) {
+record StridedPlan(int[] dims, int[] srcStrides, long numel, int[] outerDims, int[] outerSrcStrides) {
+    StridedPlan(int[] dims, int[] srcStrides, long numel) {
+        this(dims, srcStrides, numel, new int[0], new int[0]);
+    }
+
+    /** Elements per launch (the 4 inner dims). */
+    long inner() {
+        return (long) dims[0] * dims[1] * dims[2] * dims[3];
+    }
+
+    /** Calls {@code launch} with the source and destination element offsets (relative) of each launch. */
+    void forEachLaunch(java.util.function.BiConsumer<Long, Long> launch) {
+        int[] index = new int[outerDims.length];
+        long inner = inner();
+        for (long l = 0, n = launches(); l < n; l++) {
+            long src = 0;
+            for (int i = 0; i < index.length; i++) {
+                src += (long) index[i] * outerSrcStrides[i];
+            }
+            launch.accept(src, l * inner);
+            for (int i = index.length - 1; i >= 0 && ++index[i] == outerDims[i]; i--) {
+                index[i] = 0;
+            }
+        }
+    }
+
+    /** Product of the looped outer dims (1 when one launch does it all). */
+    long launches() {
+        long n = 1;
+        for (int d : outerDims) {
+            n *= d;
+        }
+        return n;
+    }
+
     static StridedPlan of(int[] dims, int[] srcStrides, int[] dstStrides) {
         List<int[]> ds = new ArrayList<>(); // {size, src stride, dst stride}
         long n = 1;
@@ -43,16 +78,21 @@ record StridedPlan(int[] dims, int[] srcStrides, long numel) {
             }
             expect *= merged.get(i)[0];
         }
-        if (merged.size() > 4) {
-            return null;
+        int outer = Math.max(0, merged.size() - 4);
+        int[] outerDims = new int[outer];
+        int[] outerSrc = new int[outer];
+        for (int i = 0; i < outer; i++) {
+            outerDims[i] = merged.get(i)[0];
+            outerSrc[i] = merged.get(i)[1];
         }
+        List<int[]> inner = merged.subList(outer, merged.size());
         int[] outDims = new int[4];
         int[] outSrc = new int[4];
-        int pad = 4 - merged.size();
+        int pad = 4 - inner.size();
         for (int i = 0; i < 4; i++) {
-            outDims[i] = i < pad ? 1 : merged.get(i - pad)[0];
-            outSrc[i] = i < pad ? 0 : merged.get(i - pad)[1];
+            outDims[i] = i < pad ? 1 : inner.get(i - pad)[0];
+            outSrc[i] = i < pad ? 0 : inner.get(i - pad)[1];
         }
-        return new StridedPlan(outDims, outSrc, n);
+        return new StridedPlan(outDims, outSrc, n, outerDims, outerSrc);
     }
 }

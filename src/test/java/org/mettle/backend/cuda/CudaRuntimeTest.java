@@ -98,4 +98,56 @@ class CudaRuntimeTest {
         assertNull(StridedPlan.of(new int[] {2, h, n, d}, new int[] {h * n * d, n * d, d, 1}, new int[] {n * 3 * h * d, d, 3 * h * d, 1}));
         assertEquals(0, StridedPlan.of(new int[] {3, 0}, new int[] {1, 1}, new int[] {1, 1}).numel());
     }
+
+    /** The plan's launches, emulated on arrays the way ew_binary does them, equal a plain strided copy. */
+    @Test
+    void stridedPlanLaunchesCopyEveryElement() {
+        java.util.Random r = new java.util.Random(5);
+        int b = 2, h = 3, n = 5, d = 4;
+        int[][][] cases = {
+            {{b, n, 3, h, d}, {h * n * d, d, b * h * n * d, n * d, 1}, {n * 3 * h * d, 3 * h * d, h * d, d, 1}}, // fused qkv grad
+            {{b, h, n, d}, {n * 3 * h * d, d, 3 * h * d, 1}, {h * n * d, n * d, d, 1}},
+            {{2, 3, 2, 3, 2, 3}, {1, 2, 6, 12, 36, 72}, {108, 36, 18, 6, 3, 1}}, // a 6-d transpose
+        };
+        for (int[][] c : cases) {
+            int total = 1;
+            for (int x : c[0]) {
+                total *= x;
+            }
+            float[] src = new float[3 * total + 7];
+            for (int i = 0; i < src.length; i++) {
+                src[i] = r.nextFloat();
+            }
+            float[] expected = new float[total + 3];
+            float[] actual = new float[total + 3];
+            int[] idx = new int[c[0].length];
+            for (int e = 0; e < total; e++) {
+                int s = 2, t = 3;
+                for (int k = 0; k < idx.length; k++) {
+                    s += idx[k] * c[1][k];
+                    t += idx[k] * c[2][k];
+                }
+                expected[t] = src[s];
+                for (int k = idx.length - 1; k >= 0 && ++idx[k] == c[0][k]; k--) {
+                    idx[k] = 0;
+                }
+            }
+            StridedPlan p = StridedPlan.of(c[0], c[1], c[2]);
+            int[] dims = p.dims();
+            int[] st = p.srcStrides();
+            p.forEachLaunch((srcAt, dstAt) -> {
+                long i = 0;
+                for (int i0 = 0; i0 < dims[0]; i0++) {
+                    for (int i1 = 0; i1 < dims[1]; i1++) {
+                        for (int i2 = 0; i2 < dims[2]; i2++) {
+                            for (int i3 = 0; i3 < dims[3]; i3++, i++) {
+                                actual[(int) (3 + dstAt + i)] = src[(int) (2 + srcAt + (long) i0 * st[0] + (long) i1 * st[1] + (long) i2 * st[2] + (long) i3 * st[3])];
+                            }
+                        }
+                    }
+                }
+            });
+            assertArrayEquals(expected, actual, java.util.Arrays.deepToString(c));
+        }
+    }
 }
