@@ -103,6 +103,8 @@ bench attention --batch 16 --heads 12 --tokens 197 --head-dim 64
 bench attention --batch 16 --heads 12 --tokens 1214 --head-dim 64 --iters 10
 bench attention --batch 1024 --heads 6 --tokens 49 --head-dim 32
 bench attention --batch 16 --heads 12 --tokens 197 --head-dim 64 --dtype bf16
+# a Mettle-scale training step: ViT-B (12 blocks, 768 wide) on 16 x 197 tokens, forward + backward + AdamW
+bench train-step --batch 16 --tokens 197 --dim 768 --heads 12 --depth 12 --warmup 1 --iters 3
 
 # ---- summary ------------------------------------------------------------------------------------------------
 note "writing $out/gpu-check.json"

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 
 /** Kernel benchmarks. With --json the last line of stdout is one JSON object. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmark kernels (median of timed runs after warm-up).",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Attention.class, BenchModelCommand.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Attention.class, BenchCommand.TrainStep.class, BenchModelCommand.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -99,6 +99,32 @@ final class BenchCommand implements Runnable {
             if (json) {
                 System.out.println(r.toJson());
             }
+        }
+    }
+
+    @Command(name = "train-step", mixinStandardHelpOptions = true,
+            description = "CUDA only: one training step (forward, backward, AdamW) of ViT blocks, fp32.")
+    static final class TrainStep implements Runnable {
+        @Option(names = "--batch", defaultValue = "16") int batch;
+        @Option(names = "--tokens", defaultValue = "197") int tokens;
+        @Option(names = "--dim", defaultValue = "768") int dim;
+        @Option(names = "--heads", defaultValue = "12") int heads;
+        @Option(names = "--depth", defaultValue = "12") int depth;
+        @Option(names = "--device", defaultValue = "cuda") String device;
+        @Option(names = "--warmup", defaultValue = "2") int warmup;
+        @Option(names = "--iters", defaultValue = "5") int iters;
+        @Option(names = "--json", description = "print one JSON object as the last line") boolean json;
+
+        @Override
+        public void run() {
+            checkPositive("--batch", batch, "--tokens", tokens, "--dim", dim, "--heads", heads, "--depth", depth, "--iters", iters);
+            CudaBackend cuda = cudaOrNull(device);
+            if (cuda == null) {
+                throw new IllegalArgumentException("bench train-step runs on --device cuda only");
+            }
+            CudaBench.Result r = CudaBench.trainStep(cuda, batch, tokens, dim, heads, depth, warmup, iters);
+            System.out.println("host fallbacks by primitive: " + cuda.fallbackCounts());
+            printCuda(r, json);
         }
     }
 

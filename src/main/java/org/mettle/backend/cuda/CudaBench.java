@@ -14,9 +14,14 @@ import jcuda.driver.CUevent;
 import jcuda.driver.JCudaDriver;
 import org.mettle.backend.AttentionLayout;
 import org.mettle.backend.AttentionShape;
+import java.util.ArrayList;
+import java.util.List;
+import org.mettle.nn.TransformerBlock;
 import org.mettle.tensor.DType;
+import org.mettle.tensor.Scope;
 import org.mettle.tensor.Shape;
 import org.mettle.tensor.Tensor;
+import org.mettle.train.AdamW;
 
 /** Kernel benchmarks on the CUDA backend, timed with CUDA events around each run (median of the timed runs). */
 public final class CudaBench {
@@ -120,6 +125,44 @@ public final class CudaBench {
             return new Result("attention", "B" + batch + "_H" + heads + "_N" + tokens + "_D" + headDim,
                     dtype.toLowerCase(Locale.ROOT), ms[ms.length / 2], ms[0],
                     4.0 * batch * heads * (double) tokens * tokens * headDim, cuda.runtime().name(), fp32PeakTflops(cuda.runtime()));
+        }
+    }
+
+    /**
+     * One training step of {@code depth} ViT blocks (fp32) at [batch, tokens, dim]: forward, mean loss, backward through
+     * every block, AdamW on every parameter. Flops counted as 3x the forward's matmuls and attention.
+     */
+    public static Result trainStep(CudaBackend cuda, int batch, int tokens, int dim, int heads, int depth, int warmup, int iters) {
+        Random r = new Random(3);
+        List<TransformerBlock> blocks = new ArrayList<>();
+        List<Tensor> params = new ArrayList<>();
+        for (int i = 0; i < depth; i++) {
+            TransformerBlock b = new TransformerBlock(cuda, r, dim, heads, 4f);
+            b.trainable(true);
+            blocks.add(b);
+            params.addAll(b.parameters());
+        }
+        long fallbacksBefore = cuda.fallbackCount();
+        try (Tensor x = random(cuda, r, DType.F32, batch, tokens, dim).untrack(); AdamW opt = new AdamW(params, 1e-4f, 0.05f)) {
+            Runnable step = () -> {
+                try (Scope s = Scope.open()) {
+                    Tensor h = x;
+                    for (TransformerBlock b : blocks) {
+                        h = b.forward(h);
+                    }
+                    h.mean().backward();
+                    opt.step();
+                    opt.zeroGrad();
+                }
+            };
+            double[] ms = time(cuda, step, warmup, iters);
+            double forward = depth * (24.0 * batch * tokens * (double) dim * dim + 4.0 * batch * (double) tokens * tokens * dim);
+            Result res = new Result("train_step", "B" + batch + "_N" + tokens + "_C" + dim + "_H" + heads + "_depth" + depth
+                    + "_hostFallbacksPerStep" + (cuda.fallbackCount() - fallbacksBefore) / Math.max(1, warmup + iters),
+                    "f32", ms[ms.length / 2], ms[0], 3 * forward, cuda.runtime().name(), fp32PeakTflops(cuda.runtime()));
+            return res;
+        } finally {
+            blocks.forEach(TransformerBlock::close);
         }
     }
 }
