@@ -1,12 +1,15 @@
 package org.mettle.backend;
 
 import org.mettle.backend.cpu.CpuBackend;
+import org.mettle.backend.cuda.CudaBackend;
+import org.mettle.backend.cuda.CudaRuntime;
 import org.mettle.backend.meta.MetaBackend;
 
 /** The process-wide backends and device selection ({@code --device auto|cpu|cuda|meta}). */
 public final class Backends {
     private static volatile CpuBackend cpu;
     private static volatile MetaBackend meta;
+    private static volatile CudaBackend cuda;
 
     private Backends() {}
 
@@ -36,9 +39,30 @@ public final class Backends {
         return b;
     }
 
-    /** One line on whether CUDA is usable and, when not, why. */
+    /** One line on whether CUDA is usable and, when not, why (detection runs once per process). */
     public static String cudaStatus() {
-        return "not available: the CUDA backend is not built into this version yet (CPU and meta backends only)";
+        return CudaRuntime.status();
+    }
+
+    public static boolean cudaUsable() {
+        return CudaRuntime.isUsable();
+    }
+
+    /** The CUDA backend; fails with the one-line reason when CUDA is not usable. */
+    public static Backend cuda() {
+        CudaBackend b = cuda;
+        if (b == null) {
+            synchronized (Backends.class) {
+                if (cuda == null) {
+                    if (!CudaRuntime.isUsable()) {
+                        throw new IllegalArgumentException("--device cuda: CUDA " + cudaStatus() + "; use --device cpu");
+                    }
+                    cuda = new CudaBackend(CudaRuntime.get());
+                }
+                b = cuda;
+            }
+        }
+        return b;
     }
 
     /**
@@ -52,9 +76,9 @@ public final class Backends {
             case "meta":
                 return meta();
             case "auto":
-                return cpu();
+                return CudaRuntime.isUsable() ? cuda() : cpu();
             case "cuda":
-                throw new IllegalArgumentException("--device cuda: CUDA " + cudaStatus() + "; use --device cpu");
+                return cuda();
             default:
                 throw new IllegalArgumentException("unknown device '" + device + "': expected auto, cpu, cuda or meta");
         }

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Builds target/mettle-bundle.tar.gz: a portable Mettle for a Linux x86-64 (GPU) machine with no Java installed.
+#   mettle-bundle/runtime/   jlink runtime (modules from jdeps over the jars, plus jdk.incubator.vector)
+#   mettle-bundle/lib/       mettle.jar (with the PTX) and its runtime dependencies (JCuda + natives, picocli, ...)
+#   mettle-bundle/test/      test classes + resources, junit-platform-console-standalone, for gpu-check.sh
+#   mettle-bundle/kernels/   kernel sources and their C-level tests (kernels/test/run-gpu-tests.sh needs nvcc)
+#   mettle-bundle/mettle     launcher using runtime/bin/java
+#   mettle-bundle/gpu-check.sh
+# Usage: native/bundle.sh   (runs mvn package -DskipTests first, which also compiles the tests; BUNDLE_SKIP_BUILD=1 skips it)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+target="${METTLE_BUILD_DIR:-$root/target}"
+junit_console_version="${JUNIT_CONSOLE_VERSION:-1.14.4}" # the platform version of the pom's junit-bom 5.14.4
+max_bytes=$((60 * 1024 * 1024))
+
+die() { echo "bundle.sh: $*" >&2; exit 1; }
+command -v jlink >/dev/null || die "jlink not found: install a full JDK 17 (not a JRE)"
+command -v jdeps >/dev/null || die "jdeps not found: install a full JDK 17"
+
+if [ "${BUNDLE_SKIP_BUILD:-0}" != 1 ]; then
+  mvn -q -B -o package -DskipTests -Dmettle.buildDir="$target" || mvn -q -B package -DskipTests -Dmettle.buildDir="$target"
+fi
+[ -f "$target/mettle.jar" ] || die "$target/mettle.jar missing: run mvn package"
+[ -d "$target/lib" ] || die "$target/lib missing: run mvn package"
+[ -d "$target/test-classes" ] || die "$target/test-classes missing: run mvn test-compile"
+if ! unzip -l "$target/mettle.jar" | grep -q 'org/mettle/kernels/kernels.index'; then
+  echo "bundle.sh: WARNING: mettle.jar holds no PTX (built without nvcc); the CUDA backend will report missing kernels" >&2
+fi
+
+console_jar="$HOME/.m2/repository/org/junit/platform/junit-platform-console-standalone/$junit_console_version/junit-platform-console-standalone-$junit_console_version.jar"
+if [ ! -f "$console_jar" ]; then
+  mvn -q -B dependency:get -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_console_version" \
+    || die "cannot fetch junit-platform-console-standalone $junit_console_version (offline?)"
+fi
+
+stage="$target/bundle-stage"
+out="$stage/mettle-bundle"
+rm -rf "$stage"
+mkdir -p "$out/lib" "$out/test/lib"
+
+modules="$(jdeps --print-module-deps --ignore-missing-deps --multi-release 17 -cp "$target/lib/*" \
+  "$target/mettle.jar" "$target"/lib/*.jar "$console_jar" 2>/dev/null | tail -1)"
+[ -n "$modules" ] || die "jdeps found no modules"
+for m in jdk.incubator.vector java.management java.logging jdk.unsupported; do
+  case ",$modules," in *",$m,"*) ;; *) modules="$modules,$m" ;; esac
+done
+echo "bundle.sh: jlink modules: $modules"
+jlink --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress=2 --output "$out/runtime"
+
+cp "$target/mettle.jar" "$out/lib/"
+cp "$target"/lib/*.jar "$out/lib/"
+cp -r "$target/test-classes" "$out/test/classes"
+cp "$console_jar" "$out/test/lib/junit-platform-console-standalone.jar"
+mkdir -p "$out/kernels"
+cp kernels/*.cu kernels/*.cuh "$out/kernels/"
+cp -r kernels/test "$out/kernels/test"
+cp native/gpu-check.sh "$out/gpu-check.sh"
+cp native/README.md "$out/README-native.md"
+cat > "$out/mettle" <<'LAUNCHER'
+#!/usr/bin/env bash
+# Mettle launcher using the bundled Java runtime (no system Java needed).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+heap="${METTLE_HEAP:--XX:MaxRAMPercentage=75}"
+exec "$here/runtime/bin/java" --add-modules jdk.incubator.vector $heap -XX:+UseParallelGC \
+  -Dmettle.home="$here" ${METTLE_JAVA_OPTS:-} -cp "$here/lib/*" org.mettle.cli.Main "$@"
+LAUNCHER
+chmod +x "$out/mettle" "$out/gpu-check.sh"
+find "$out/kernels/test" -name '*.sh' -exec chmod +x {} +
+
+tarball="$target/mettle-bundle.tar.gz"
+tar -C "$stage" -czf "$tarball" mettle-bundle
+size=$(stat -c %s "$tarball")
+rm -rf "$stage"
+[ "$size" -le "$max_bytes" ] || die "$tarball is $((size / 1024 / 1024)) MB, over the 60 MB limit"
+echo "bundle.sh: $tarball ($((size / 1024 / 1024)) MB)"

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# One short GPU check (<= 8 minutes on an H100), from the bundle (mettle-bundle/gpu-check.sh) or the repository
+# (native/gpu-check.sh after mvn package). Writes OUTDIR/gpu-check.json, OUTDIR/gpu-check.log, the JUnit reports
+# (OUTDIR/junit/), the C-level kernel test log (OUTDIR/kernel-tests.log, when nvcc exists) and OUTDIR/bench.jsonl.
+# Usage: gpu-check.sh OUTDIR
+set -uo pipefail
+[ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
+out="$1"
+mkdir -p "$out/junit"
+out="$(cd "$out" && pwd)"
+log="$out/gpu-check.log"
+exec > >(tee -a "$log") 2>&1
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+start=$SECONDS
+budget="${GPU_CHECK_BUDGET_S:-470}"
+left() { echo $((budget - (SECONDS - start))); }
+note() { echo "[gpu-check $(date +%H:%M:%S) +$((SECONDS - start))s] $*"; }
+
+if [ -x "$here/runtime/bin/java" ]; then            # inside the bundle
+  java="$here/runtime/bin/java"; cp_main="$here/lib/*"; tests="$here/test/classes"
+  console="$here/test/lib/junit-platform-console-standalone.jar"; kernels="$here/kernels"; mettle="$here/mettle"
+else                                                 # repository checkout (native/)
+  repo="$(cd "$here/.." && pwd)"
+  java="${JAVA_HOME:+$JAVA_HOME/bin/}java"; cp_main="$repo/target/mettle.jar:$repo/target/lib/*"; tests="$repo/target/test-classes"
+  console="$(ls "$HOME"/.m2/repository/org/junit/platform/junit-platform-console-standalone/*/junit-platform-console-standalone-*.jar 2>/dev/null | tail -1)"
+  kernels="$repo/kernels"; mettle="$repo/mettle"
+fi
+
+# the console launcher does not expand "dir/*" class-path entries: list the jars
+jars_of() { local IFS=:; for e in $1; do case "$e" in *'/*') printf '%s:' "${e%/\*}"/*.jar ;; *) printf '%s:' "$e" ;; esac; done; }
+cp_tests="$tests:$(jars_of "$cp_main")"
+
+json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr -d '\n\r' ; }
+
+note "nvidia-smi"
+gpu_info="$(nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>&1 | head -1)"
+echo "$gpu_info"
+nvidia-smi 2>&1 | head -15
+
+note "detection"
+cuda_status="$("$mettle" info 2>/dev/null | grep '^cuda:' | head -1)"
+echo "$cuda_status"
+
+# ---- Java CUDA tests against the CPU backend ------------------------------------------------------------------
+junit_rc=-1; tests_total=0; tests_failed=0; tests_errors=0; tests_skipped=0
+if [ -n "$console" ] && [ -f "$console" ]; then
+  note "CUDA tests (JUnit console launcher)"
+  t=$(( $(left) > 270 ? 240 : $(left) / 2 ))
+  timeout "$t" "$java" --add-modules jdk.incubator.vector -Xss8m -jar "$console" execute \
+    --class-path "$cp_tests" --select-package org.mettle.backend.cuda \
+    --reports-dir "$out/junit" --details=tree --disable-banner > "$out/junit/console.txt" 2>&1
+  junit_rc=$?
+  tail -60 "$out/junit/console.txt"
+  xml="$(ls "$out"/junit/TEST-*.xml 2>/dev/null | head -1)"
+  if [ -n "$xml" ]; then
+    attr() { grep -o "<testsuite [^>]*" "$xml" | head -1 | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+    tests_total=$(attr tests); tests_failed=$(attr failures); tests_errors=$(attr errors); tests_skipped=$(attr skipped)
+  fi
+else
+  note "junit-platform-console-standalone not found: CUDA tests not run"
+fi
+
+# ---- C-level kernel tests (need nvcc) ---------------------------------------------------------------------------
+kernel_rc="not run: nvcc not found"
+if ! command -v nvcc >/dev/null 2>&1 && [ -x "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" ]; then
+  export PATH="${CUDA_HOME:-/usr/local/cuda}/bin:$PATH"
+fi
+if command -v nvcc >/dev/null 2>&1; then
+  if [ "$(left)" -gt 150 ]; then
+    note "kernel tests (kernels/test/run-gpu-tests.sh)"
+    (cd "$kernels/test" && timeout $(( $(left) - 120 )) ./run-gpu-tests.sh) > "$out/kernel-tests.log" 2>&1
+    kernel_rc=$?
+    tail -30 "$out/kernel-tests.log"
+  else
+    kernel_rc="not run: out of time"
+  fi
+fi
+
+# ---- kernel benchmarks on the CUDA backend -------------------------------------------------------------------
+note "benchmarks"
+: > "$out/bench.jsonl"
+bench() {
+  local opts=""
+  case "${1:-}" in METTLE_JAVA_OPTS=*) opts="${1#METTLE_JAVA_OPTS=}"; shift ;; esac
+  if [ "$(left)" -lt 15 ]; then
+    echo "skipped (out of time): $*"; return
+  fi
+  line="$(METTLE_JAVA_OPTS="$opts" timeout 60 "$mettle" bench "$@" --device cuda --json 2>>"$out/bench.err" | tail -1)"
+  case "$line" in
+    \{*) echo "$line" | tee -a "$out/bench.jsonl" ;;
+    *) echo "bench $* failed: $(tail -2 "$out/bench.err" | tr '\n' ' ')" ;;
+  esac
+}
+# ViT-B/16 and AST shapes (16 images x 197 tokens), Swin windows, a square reference
+bench gemm --m 3152 --n 2304 --k 768
+bench gemm --m 3152 --n 3072 --k 768
+bench gemm --m 3152 --n 768 --k 3072
+bench gemm --m 4096 --n 4096 --k 4096 --iters 10
+bench gemm --m 3152 --n 2304 --k 768 --dtype bf16
+METTLE_JAVA_OPTS=-Dmettle.cuda.tf32=true bench gemm --m 4096 --n 4096 --k 4096 --dtype tf32 --iters 10
+bench gemm --m 4096 --n 4096 --k 4096 --dtype bf16 --iters 10
+bench attention --batch 16 --heads 12 --tokens 197 --head-dim 64
+bench attention --batch 16 --heads 12 --tokens 1214 --head-dim 64 --iters 10
+bench attention --batch 1024 --heads 6 --tokens 49 --head-dim 32
+bench attention --batch 16 --heads 12 --tokens 197 --head-dim 64 --dtype bf16
+# a Mettle-scale training step: ViT-B (12 blocks, 768 wide) on 16 x 197 tokens, forward + backward + AdamW
+bench train-step --batch 16 --tokens 197 --dim 768 --heads 12 --depth 12 --warmup 1 --iters 3
+
+# ---- summary ------------------------------------------------------------------------------------------------
+note "writing $out/gpu-check.json"
+{
+  printf '{"gpu":"%s",' "$(echo "$gpu_info" | json_escape)"
+  printf '"cudaStatus":"%s",' "$(echo "$cuda_status" | json_escape)"
+  printf '"junit":{"exitCode":%s,"tests":%s,"failures":%s,"errors":%s,"skipped":%s},' \
+    "$junit_rc" "${tests_total:-0}" "${tests_failed:-0}" "${tests_errors:-0}" "${tests_skipped:-0}"
+  printf '"kernelTests":"%s",' "$(echo "$kernel_rc" | json_escape)"
+  printf '"seconds":%s,' "$((SECONDS - start))"
+  printf '"bench":['
+  sep=""
+  while IFS= read -r l; do printf '%s%s' "$sep" "$l"; sep=","; done < "$out/bench.jsonl"
+  printf ']}\n'
+} > "$out/gpu-check.json"
+cat "$out/gpu-check.json"
+note "done"

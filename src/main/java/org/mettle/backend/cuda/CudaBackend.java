@@ -1,0 +1,715 @@
+package org.mettle.backend.cuda;
+
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoD;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuMemsetD32;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+import java.util.Map;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import org.mettle.backend.AttentionLayout;
+import org.mettle.backend.AttentionShape;
+import org.mettle.backend.Backend;
+import org.mettle.backend.Backends;
+import org.mettle.backend.BinaryOp;
+import org.mettle.backend.ConvGeometry;
+import org.mettle.backend.Interpolation;
+import org.mettle.backend.UnaryOp;
+import org.mettle.memory.MemoryCategory;
+import org.mettle.tensor.DType;
+import org.mettle.tensor.Device;
+import org.mettle.tensor.Shape;
+import org.mettle.tensor.Storage;
+import org.mettle.tensor.Tensor;
+
+/**
+ * CUDA backend: the hand-written kernels of kernels/ (docs/kernels.md) through the JCuda driver API, one stream, a
+ * caching allocator. Argument combinations without a kernel (see {@link #fallbackCounts()}) run on the host through
+ * {@link HostFallback}. Attention, layer norm, losses and AdamW live in {@link CudaNnOps}.
+ */
+public final class CudaBackend implements Backend {
+    private final CudaRuntime runtime;
+    private final CudaAllocator allocator;
+    final CudaKernels kernels;
+    final HostFallback fallback;
+    final CudaNnOps nn;
+    /** Above this many launches a strided copy goes to the host instead. */
+    private static final long MAX_COPY_LAUNCHES = 4096;
+    private final boolean tf32 = Boolean.getBoolean("mettle.cuda.tf32");
+    private CudaStorage oneF32;
+    private CudaStorage oneBf16;
+
+    public CudaBackend(CudaRuntime runtime) {
+        this.runtime = runtime;
+        this.allocator = new CudaAllocator(runtime);
+        this.kernels = new CudaKernels(runtime);
+        this.fallback = new HostFallback(this);
+        this.nn = new CudaNnOps(this);
+    }
+
+    @Override
+    public Device device() {
+        return Device.CUDA;
+    }
+
+    @Override
+    public String describe() {
+        return "cuda: " + runtime.describe() + ", hand-written kernels" + (tf32 ? " (tf32 gemm)" : " (fp32 gemm)");
+    }
+
+    public CudaRuntime runtime() {
+        return runtime;
+    }
+
+    public CudaAllocator allocator() {
+        return allocator;
+    }
+
+    /** How many primitive calls ran on the host because no kernel covers them. */
+    public long fallbackCount() {
+        return fallback.count();
+    }
+
+    public Map<String, Long> fallbackCounts() {
+        return fallback.counts();
+    }
+
+    public long kernelLaunches() {
+        return kernels.launches();
+    }
+
+    /** Loads every PTX module now (JIT), so that timings do not include it. */
+    public void warmUp() {
+        kernels.loadAll();
+    }
+
+    /** Waits for all queued work on the stream. */
+    public void synchronize() {
+        runtime.makeCurrent();
+        cuStreamSynchronize(runtime.stream());
+    }
+
+    @Override
+    public Storage allocate(DType dtype, long numel, MemoryCategory category) {
+        return new CudaStorage(allocator, dtype, numel, category);
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------------------
+
+    static CUdeviceptr ptr(Tensor t) {
+        if (t == null) {
+            return null;
+        }
+        if (!(t.storage() instanceof CudaStorage s)) {
+            throw new IllegalArgumentException("tensor " + t.describeShort() + " is not on the CUDA device; move it with toDevice(backend)");
+        }
+        return s.pointer().withByteOffset(t.offset() * t.dtype().byteSize());
+    }
+
+    static CUdeviceptr at(CUdeviceptr p, DType dtype, long elements) {
+        return p.withByteOffset(elements * dtype.byteSize());
+    }
+
+    /** "_f32" or "_bf16" when every tensor (nulls skipped) has that one dtype, else null. */
+    static String suffix(Tensor... ts) {
+        DType d = null;
+        for (Tensor t : ts) {
+            if (t == null) {
+                continue;
+            }
+            if (d == null) {
+                d = t.dtype();
+            } else if (d != t.dtype()) {
+                return null;
+            }
+        }
+        return d == DType.F32 ? "_f32" : d == DType.BF16 ? "_bf16" : null;
+    }
+
+    static boolean allF32(Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t != null && t.dtype() != DType.F32) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    Tensor workspace(DType dtype, long numel) {
+        return Tensor.empty(this, Shape.of(Math.toIntExact(Math.max(numel, 1))), dtype, MemoryCategory.WORKSPACE);
+    }
+
+    /** A device scalar 1 of the dtype (the second operand of copies done as x * 1); lives as long as the backend. */
+    private synchronized CUdeviceptr one(DType dtype) {
+        // raw storages, not Tensors: a Tensor would be closed by whatever Scope is open when it is first made
+        if (dtype == DType.F32) {
+            if (oneF32 == null) {
+                oneF32 = new CudaStorage(allocator, DType.F32, 1, MemoryCategory.WORKSPACE);
+                runtime.makeCurrent();
+                cuMemcpyHtoD(oneF32.pointer(), Pointer.to(new float[] {1f}), 4);
+            }
+            return oneF32.pointer();
+        }
+        if (oneBf16 == null) {
+            oneBf16 = new CudaStorage(allocator, DType.BF16, 1, MemoryCategory.WORKSPACE);
+            runtime.makeCurrent();
+            cuMemcpyHtoD(oneBf16.pointer(), Pointer.to(new short[] {toBf16(1f)}), 2);
+        }
+        return oneBf16.pointer();
+    }
+
+    private static void sameSize(String op, Tensor a, Tensor b) {
+        if (a.numel() != b.numel()) {
+            throw new IllegalArgumentException(op + ": " + a.describeShort() + " and " + b.describeShort() + " differ in size");
+        }
+    }
+
+    static short toBf16(float f) {
+        int b = Float.floatToRawIntBits(f);
+        if ((b & 0x7fffffff) > 0x7f800000) {
+            return (short) ((b >>> 16) | 0x40); // quiet NaN stays NaN
+        }
+        b += 0x7fff + ((b >>> 16) & 1);
+        return (short) (b >>> 16);
+    }
+
+    static float fromBf16(short h) {
+        return Float.intBitsToFloat((h & 0xffff) << 16);
+    }
+
+    // ---- data movement -------------------------------------------------------------------------------------
+
+    @Override
+    public void write(Tensor dst, float[] src) {
+        if (src.length != dst.numel()) {
+            throw new IllegalArgumentException("writing " + src.length + " values into " + dst.describeShort());
+        }
+        runtime.makeCurrent();
+        switch (dst.dtype()) {
+            case F32 -> cuMemcpyHtoD(ptr(dst), Pointer.to(src), 4L * src.length);
+            case BF16 -> {
+                short[] h = new short[src.length];
+                for (int i = 0; i < h.length; i++) {
+                    h[i] = toBf16(src[i]);
+                }
+                cuMemcpyHtoD(ptr(dst), Pointer.to(h), 2L * h.length);
+            }
+            default -> throw new IllegalArgumentException("cannot write floats into " + dst.describeShort());
+        }
+    }
+
+    @Override
+    public void writeInts(Tensor dst, int[] src) {
+        if (src.length != dst.numel() || dst.dtype() != DType.I32) {
+            throw new IllegalArgumentException("writing " + src.length + " ints into " + dst.describeShort());
+        }
+        runtime.makeCurrent();
+        cuMemcpyHtoD(ptr(dst), Pointer.to(src), 4L * src.length);
+    }
+
+    @Override
+    public float[] readFloats(Tensor src) {
+        int n = src.shape().numelInt();
+        synchronize();
+        float[] out = new float[n];
+        switch (src.dtype()) {
+            case F32 -> cuMemcpyDtoH(Pointer.to(out), ptr(src), 4L * n);
+            case BF16 -> {
+                short[] h = new short[n];
+                cuMemcpyDtoH(Pointer.to(h), ptr(src), 2L * n);
+                for (int i = 0; i < n; i++) {
+                    out[i] = fromBf16(h[i]);
+                }
+            }
+            case I32 -> {
+                int[] v = readInts(src);
+                for (int i = 0; i < n; i++) {
+                    out[i] = v[i];
+                }
+            }
+            default -> throw new IllegalArgumentException("cannot read " + src.describeShort() + " as floats");
+        }
+        return out;
+    }
+
+    @Override
+    public int[] readInts(Tensor src) {
+        if (src.dtype() != DType.I32) {
+            throw new IllegalArgumentException("expected an I32 tensor, got " + src.describeShort());
+        }
+        int n = src.shape().numelInt();
+        synchronize();
+        int[] out = new int[n];
+        cuMemcpyDtoH(Pointer.to(out), ptr(src), 4L * n);
+        return out;
+    }
+
+    @Override
+    public void fill(Tensor dst, float value) {
+        long n = dst.numel();
+        if (n == 0) {
+            return;
+        }
+        if (dst.dtype() == DType.I32) {
+            runtime.makeCurrent();
+            cuMemsetD32(ptr(dst), (int) value, n);
+            return;
+        }
+        String s = suffix(dst);
+        if (s == null) {
+            throw new IllegalArgumentException("cannot fill " + dst.describeShort());
+        }
+        kernels.launch("ew_fill" + s, CudaKernels.gridStride(n), 1, 1, 256, n, value, ptr(dst));
+    }
+
+    @Override
+    public void copyStrided(int[] dims, Tensor src, int srcOffset, int[] srcStrides, Tensor dst, int dstOffset, int[] dstStrides) {
+        if (src.dtype() != dst.dtype()) {
+            throw new IllegalArgumentException("copy between " + src.describeShort() + " and " + dst.describeShort() + ": dtypes differ");
+        }
+        StridedPlan plan = StridedPlan.of(dims, srcStrides, dstStrides);
+        String s = suffix(src);
+        if (plan == null || s == null || plan.launches() > MAX_COPY_LAUNCHES) {
+            fallback.run("copyStrided", new Tensor[] {src, dst}, new Tensor[] {dst}, h -> {
+                Backends.cpu().copyStrided(dims, h[0], srcOffset, srcStrides, h[1], dstOffset, dstStrides);
+                return null;
+            });
+            return;
+        }
+        if (plan.numel() == 0) {
+            return;
+        }
+        int[] d = plan.dims();
+        int[] ss = plan.srcStrides();
+        long inner = plan.inner();
+        CUdeviceptr srcBase = at(ptr(src), src.dtype(), srcOffset);
+        CUdeviceptr dstBase = at(ptr(dst), dst.dtype(), dstOffset);
+        plan.forEachLaunch((srcAt, dstAt) -> kernels.launch("ew_binary" + s, CudaKernels.gridStride(inner), 1, 1, 256,
+                2, inner, d[1], d[2], d[3],
+                at(srcBase, src.dtype(), srcAt), ss[0], ss[1], ss[2], ss[3],
+                one(src.dtype()), 0, 0, 0, 0,
+                at(dstBase, dst.dtype(), dstAt)));
+    }
+
+    @Override
+    public void gatherRows(Tensor src, Tensor indices, Tensor out) {
+        fallback.run("gatherRows", new Tensor[] {src, indices, out}, new Tensor[] {out}, h -> {
+            Backends.cpu().gatherRows(h[0], h[1], h[2]);
+            return null;
+        });
+    }
+
+    @Override
+    public void scatterAddRows(Tensor src, Tensor indices, Tensor dst) {
+        fallback.run("scatterAddRows", new Tensor[] {src, indices, dst}, new Tensor[] {dst}, h -> {
+            Backends.cpu().scatterAddRows(h[0], h[1], h[2]);
+            return null;
+        });
+    }
+
+    @Override
+    public void convert(Tensor src, Tensor dst) {
+        sameSize("convert", src, dst);
+        long n = src.numel();
+        if (n == 0) {
+            return;
+        }
+        if (src.dtype() == dst.dtype()) {
+            runtime.makeCurrent();
+            cuMemcpyDtoD(ptr(dst), ptr(src), n * src.dtype().byteSize());
+        } else if (src.dtype() == DType.F32 && dst.dtype() == DType.BF16) {
+            kernels.launch("ew_f32_to_bf16", CudaKernels.gridStride(n), 1, 1, 256, n, ptr(src), ptr(dst));
+        } else if (src.dtype() == DType.BF16 && dst.dtype() == DType.F32) {
+            kernels.launch("ew_bf16_to_f32", CudaKernels.gridStride(n), 1, 1, 256, n, ptr(src), ptr(dst));
+        } else {
+            fallback.run("convert " + src.dtype() + "->" + dst.dtype(), new Tensor[] {src, dst}, new Tensor[] {dst}, h -> {
+                Backends.cpu().convert(h[0], h[1]);
+                return null;
+            });
+        }
+    }
+
+    // ---- linear algebra ------------------------------------------------------------------------------------
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
+                     Tensor a, int strideA, Tensor b, int strideB, float beta, Tensor c, int strideC) {
+        String kernel;
+        if (allF32(a, b, c)) {
+            kernel = tf32 ? "gemm_tf32" : "gemm_f32";
+        } else if (a.dtype() == DType.BF16 && b.dtype() == DType.BF16 && c.dtype() == DType.BF16) {
+            kernel = "gemm_bf16";
+        } else if (a.dtype() == DType.BF16 && b.dtype() == DType.BF16 && c.dtype() == DType.F32) {
+            kernel = "gemm_bf16_f32c";
+        } else {
+            fallback.run("gemm " + a.dtype() + "x" + b.dtype() + "->" + c.dtype(), new Tensor[] {a, b, c}, new Tensor[] {c}, h -> {
+                Backends.cpu().gemm(transA, transB, batch, m, n, k, alpha, h[0], strideA, h[1], strideB, beta, h[2], strideC);
+                return null;
+            });
+            return;
+        }
+        if (m <= 0 || n <= 0 || batch <= 0) {
+            return;
+        }
+        if (CudaKernels.cdiv(m, 128) > CudaKernels.MAX_GRID_YZ) {
+            throw new IllegalArgumentException("gemm: M = " + m + " exceeds the CUDA kernel's limit of 8,388,480 rows");
+        }
+        int lda = transA ? m : k;
+        int ldb = transB ? k : n;
+        kernels.launch(kernel, CudaKernels.cdiv(n, 128), CudaKernels.cdiv(m, 128), Math.min(batch, CudaKernels.MAX_GRID_YZ), 256,
+                transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha,
+                ptr(a), lda, (long) strideA, ptr(b), ldb, (long) strideB, beta,
+                ptr(c), n, (long) strideC, batch,
+                null, null, 0, 0L, null, 0);
+    }
+
+    // ---- elementwise and reductions ------------------------------------------------------------------------
+
+    private static int binaryCode(BinaryOp op) {
+        return switch (op) {
+            case ADD -> 0;
+            case SUB -> 1;
+            case MUL -> 2;
+            case DIV -> 3;
+            case MAX -> 4;
+            case MIN -> 5;
+            default -> -1;
+        };
+    }
+
+    /** Element strides of t broadcast (numpy rules) to the 4-dim shape out4 (out's shape padded with leading 1s). */
+    private static int[] broadcastStrides(Tensor t, int[] out4) {
+        int[] dims = t.shape().dims();
+        int[] st = new int[4];
+        long stride = 1;
+        for (int i = dims.length - 1, j = 3; i >= 0; i--, j--) {
+            if (dims[i] != out4[j] && dims[i] != 1) {
+                return null; // not broadcastable: the CPU path reports it
+            }
+            st[j] = dims[i] == 1 && out4[j] != 1 ? 0 : (int) stride;
+            stride *= dims[i];
+        }
+        return st;
+    }
+
+    @Override
+    public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        String s = suffix(a, b, out);
+        int code = binaryCode(op);
+        int[] o4 = new int[] {1, 1, 1, 1};
+        int[] od = out.shape().dims();
+        boolean shapesOk = out.rank() <= 4 && a.rank() <= out.rank() && b.rank() <= out.rank();
+        if (shapesOk) {
+            System.arraycopy(od, 0, o4, 4 - od.length, od.length);
+        }
+        int[] sa = shapesOk ? broadcastStrides(a, o4) : null;
+        int[] sb = shapesOk ? broadcastStrides(b, o4) : null;
+        if (s == null || code < 0 || sa == null || sb == null) {
+            fallback.run("binary " + op, new Tensor[] {a, b, out}, new Tensor[] {out}, h -> {
+                Backends.cpu().binary(op, h[0], h[1], h[2]);
+                return null;
+            });
+            return;
+        }
+        long n = out.numel();
+        if (n == 0) {
+            return;
+        }
+        kernels.launch("ew_binary" + s, CudaKernels.gridStride(n), 1, 1, 256,
+                code, n, o4[1], o4[2], o4[3],
+                ptr(a), sa[0], sa[1], sa[2], sa[3],
+                ptr(b), sb[0], sb[1], sb[2], sb[3], ptr(out));
+    }
+
+    @Override
+    public void binaryScalar(BinaryOp op, Tensor a, float scalar, Tensor out) {
+        String s = suffix(a, out);
+        if (s == null || binaryCode(op) < 0 || out.numel() > Integer.MAX_VALUE || a.numel() != out.numel()) {
+            fallback.run("binaryScalar " + op, new Tensor[] {a, out}, new Tensor[] {out}, h -> {
+                Backends.cpu().binaryScalar(op, h[0], scalar, h[1]);
+                return null;
+            });
+            return;
+        }
+        try (Tensor sc = workspace(a.dtype(), 1)) {
+            write(sc, new float[] {scalar});
+            long n = out.numel();
+            if (n == 0) {
+                return;
+            }
+            kernels.launch("ew_binary" + s, CudaKernels.gridStride(n), 1, 1, 256,
+                    binaryCode(op), n, 1, 1, (int) n,
+                    ptr(a), 0, 0, 0, 1, ptr(sc), 0, 0, 0, 0, ptr(out));
+        }
+    }
+
+    /** Kernel op code of ew_unary / ew_unary_bwd, or -1 (5 = affine is handled by the caller). */
+    private static int unaryCode(UnaryOp op) {
+        return switch (op) {
+            case GELU -> 0;
+            case EXP -> 1;
+            case TANH -> 2;
+            case SIGMOID -> 3;
+            case RELU -> 4;
+            case NEG -> 5;
+            case LOG -> 6;
+            case SQRT -> 7;
+            default -> -1;
+        };
+    }
+
+    @Override
+    public void unary(UnaryOp op, Tensor x, Tensor out) {
+        sameSize("unary " + op, x, out);
+        String s = suffix(x, out);
+        if (s != null && op == UnaryOp.SQUARE) {
+            binary(BinaryOp.MUL, x, x, out);
+            return;
+        }
+        int code = unaryCode(op);
+        if (s == null || code < 0) {
+            fallback.run("unary " + op, new Tensor[] {x, out}, new Tensor[] {out}, h -> {
+                Backends.cpu().unary(op, h[0], h[1]);
+                return null;
+            });
+            return;
+        }
+        long n = x.numel();
+        float alpha = op == UnaryOp.NEG ? -1f : 1f;
+        kernels.launch("ew_unary" + s, CudaKernels.gridStride(n), 1, 1, 256, code, n, ptr(x), ptr(out), alpha, 0f);
+    }
+
+    @Override
+    public void unaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor gradOut, Tensor gradIn) {
+        int code = unaryCode(op);
+        Tensor in = switch (op) {
+            case GELU, RELU, LOG -> x;
+            case EXP, TANH, SIGMOID, SQRT -> y;
+            default -> null;
+        };
+        String s = suffix(in, gradOut, gradIn);
+        if (s == null || code < 0 || (in == null && op != UnaryOp.NEG)) {
+            fallback.run("unaryBackward " + op, new Tensor[] {x, y, gradOut, gradIn}, new Tensor[] {gradIn}, h -> {
+                Backends.cpu().unaryBackward(op, h[0], h[1], h[2], h[3]);
+                return null;
+            });
+            return;
+        }
+        long n = gradIn.numel();
+        float alpha = op == UnaryOp.NEG ? -1f : 1f;
+        kernels.launch("ew_unary_bwd" + s, CudaKernels.gridStride(n), 1, 1, 256, code, n, ptr(in), ptr(gradOut), ptr(gradIn), alpha);
+    }
+
+    @Override
+    public void axpby(float alpha, Tensor x, float beta, Tensor y) {
+        sameSize("axpby", x, y);
+        String s = suffix(x, y);
+        if (s == null) {
+            fallback.run("axpby", new Tensor[] {x, y}, new Tensor[] {y}, h -> {
+                Backends.cpu().axpby(alpha, h[0], beta, h[1]);
+                return null;
+            });
+            return;
+        }
+        axpbyRaw(s, y.numel(), alpha, ptr(x), beta, ptr(y));
+    }
+
+    void axpbyRaw(String suffix, long n, float alpha, CUdeviceptr x, float beta, CUdeviceptr y) {
+        kernels.launch("ew_axpby" + suffix, CudaKernels.gridStride(n), 1, 1, 256, n, alpha, x, beta, y);
+    }
+
+    @Override
+    public void sumTo(Tensor x, Tensor out) {
+        int[] in = x.shape().dims();
+        int lead = in.length - out.rank();
+        // merge neighbouring dims that are all kept or all reduced; drop size-1 dims
+        int[] d = new int[in.length];
+        int[] e = new int[in.length];
+        int r = 0;
+        boolean ok = lead >= 0;
+        for (int i = 0; ok && i < in.length; i++) {
+            int o = i < lead ? 1 : out.dim(i - lead);
+            if (o != 1 && o != in[i]) {
+                ok = false;
+                break;
+            }
+            if (in[i] == 1) {
+                continue;
+            }
+            boolean kept = o != 1;
+            if (r > 0 && (e[r - 1] != 1) == kept && (long) d[r - 1] * in[i] <= Integer.MAX_VALUE) {
+                d[r - 1] *= in[i];
+                e[r - 1] = kept ? d[r - 1] : 1;
+            } else {
+                d[r] = in[i];
+                e[r] = o;
+                r++;
+            }
+        }
+        String s = suffix(x);
+        if (!ok || r > 4 || s == null || out.dtype() != DType.F32) {
+            fallback.run("sumTo", new Tensor[] {x, out}, new Tensor[] {out}, h -> {
+                Backends.cpu().sumTo(h[0], h[1]);
+                return null;
+            });
+            return;
+        }
+        int[] d4 = {1, 1, 1, 1};
+        int[] e4 = {1, 1, 1, 1};
+        System.arraycopy(d, 0, d4, 4 - r, r);
+        System.arraycopy(e, 0, e4, 4 - r, r);
+        long outN = out.numel();
+        if (x.numel() == 0) {
+            fill(out, 0f);
+            return;
+        }
+        kernels.launch("reduce_to_shape" + s, CudaKernels.gridStride(outN), 1, 1, 256,
+                ptr(x), d4[0], d4[1], d4[2], d4[3], e4[0], e4[1], e4[2], e4[3], ptr(out), 1f, 0);
+    }
+
+    @Override
+    public void maxLastAxis(Tensor x, Tensor max, Tensor argmax) {
+        fallback.run("maxLastAxis", new Tensor[] {x, max, argmax}, new Tensor[] {max, argmax}, h -> {
+            Backends.cpu().maxLastAxis(h[0], h[1], h[2]);
+            return null;
+        });
+    }
+
+    // ---- rows, attention, spatial, losses, optimiser: CudaNnOps ----------------------------------------------
+
+    @Override
+    public void softmax(Tensor x, Tensor y) {
+        nn.softmax(x, y);
+    }
+
+    @Override
+    public void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        nn.softmaxBackward(y, dy, dx);
+    }
+
+    @Override
+    public void logSoftmax(Tensor x, Tensor y) {
+        fallback.run("logSoftmax", new Tensor[] {x, y}, new Tensor[] {y}, h -> {
+            Backends.cpu().logSoftmax(h[0], h[1]);
+            return null;
+        });
+    }
+
+    @Override
+    public void logSoftmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        fallback.run("logSoftmaxBackward", new Tensor[] {y, dy, dx}, new Tensor[] {dx}, h -> {
+            Backends.cpu().logSoftmaxBackward(h[0], h[1], h[2]);
+            return null;
+        });
+    }
+
+    @Override
+    public void layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd) {
+        nn.layerNorm(x, gamma, beta, eps, y, mean, rstd);
+    }
+
+    @Override
+    public void layerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dGamma, Tensor dBeta) {
+        nn.layerNormBackward(x, gamma, mean, rstd, dy, dx, dGamma, dBeta);
+    }
+
+    @Override
+    public void l2Normalize(Tensor x, float eps, Tensor y) {
+        fallback.run("l2Normalize", new Tensor[] {x, y}, new Tensor[] {y}, h -> {
+            Backends.cpu().l2Normalize(h[0], eps, h[1]);
+            return null;
+        });
+    }
+
+    @Override
+    public void l2NormalizeBackward(Tensor x, float eps, Tensor dy, Tensor dx) {
+        fallback.run("l2NormalizeBackward", new Tensor[] {x, dy, dx}, new Tensor[] {dx}, h -> {
+            Backends.cpu().l2NormalizeBackward(h[0], eps, h[1], h[2]);
+            return null;
+        });
+    }
+
+    @Override
+    public void attention(AttentionShape s, Tensor q, AttentionLayout ql, Tensor k, AttentionLayout kl, Tensor v, AttentionLayout vl,
+                          Tensor bias, Tensor mask, Tensor o, AttentionLayout ol, Tensor lse) {
+        nn.attention(s, q, ql, k, kl, v, vl, bias, mask, o, ol, lse);
+    }
+
+    @Override
+    public void attentionBackward(AttentionShape s, Tensor q, AttentionLayout ql, Tensor k, AttentionLayout kl, Tensor v, AttentionLayout vl,
+                                  Tensor bias, Tensor mask, Tensor o, AttentionLayout ol, Tensor lse, Tensor dO, AttentionLayout dOl,
+                                  Tensor dq, AttentionLayout dql, Tensor dk, AttentionLayout dkl, Tensor dv, AttentionLayout dvl, Tensor dBias) {
+        nn.attentionBackward(s, q, ql, k, kl, v, vl, bias, mask, o, ol, lse, dO, dOl, dq, dql, dk, dkl, dv, dvl, dBias);
+    }
+
+    @Override
+    public void im2col(Tensor x, int image, ConvGeometry g, Tensor cols) {
+        nn.im2col(x, image, g, cols);
+    }
+
+    @Override
+    public void col2im(Tensor cols, ConvGeometry g, Tensor dx, int image) {
+        nn.col2im(cols, g, dx, image);
+    }
+
+    @Override
+    public void interpolate(Interpolation mode, boolean alignCorners, Tensor x, Tensor y) {
+        nn.interpolate(mode, alignCorners, x, y);
+    }
+
+    @Override
+    public void interpolateBackward(Interpolation mode, boolean alignCorners, Tensor dy, Tensor dx) {
+        nn.interpolateBackward(mode, alignCorners, dy, dx);
+    }
+
+    @Override
+    public void maxPool2d(Tensor x, ConvGeometry g, Tensor y, Tensor argmax) {
+        fallback.run("maxPool2d", new Tensor[] {x, y, argmax}, new Tensor[] {y, argmax}, h -> {
+            Backends.cpu().maxPool2d(h[0], g, h[1], h[2]);
+            return null;
+        });
+    }
+
+    @Override
+    public void maxPool2dBackward(Tensor dy, Tensor argmax, Tensor dx) {
+        fallback.run("maxPool2dBackward", new Tensor[] {dy, argmax, dx}, new Tensor[] {dx}, h -> {
+            Backends.cpu().maxPool2dBackward(h[0], h[1], h[2]);
+            return null;
+        });
+    }
+
+    @Override
+    public void avgPool2d(Tensor x, ConvGeometry g, boolean countIncludePad, Tensor y) {
+        fallback.run("avgPool2d", new Tensor[] {x, y}, new Tensor[] {y}, h -> {
+            Backends.cpu().avgPool2d(h[0], g, countIncludePad, h[1]);
+            return null;
+        });
+    }
+
+    @Override
+    public void avgPool2dBackward(Tensor dy, ConvGeometry g, boolean countIncludePad, Tensor dx) {
+        fallback.run("avgPool2dBackward", new Tensor[] {dy, dx}, new Tensor[] {dx}, h -> {
+            Backends.cpu().avgPool2dBackward(h[0], g, countIncludePad, h[1]);
+            return null;
+        });
+    }
+
+    @Override
+    public void crossEntropy(Tensor logits, Tensor targets, int ignoreIndex, float labelSmoothing, Tensor classWeights,
+                             Tensor loss, Tensor dLogits) {
+        nn.crossEntropy(logits, targets, ignoreIndex, labelSmoothing, classWeights, loss, dLogits);
+    }
+
+    @Override
+    public void bceWithLogits(Tensor logits, Tensor targets, Tensor posWeight, Tensor weight, Tensor loss, Tensor dLogits) {
+        nn.bceWithLogits(logits, targets, posWeight, weight, loss, dLogits);
+    }
+
+    @Override
+    public void adamW(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+                      float weightDecay, int step) {
+        nn.adamW(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+    }
+}

@@ -1,0 +1,452 @@
+package org.mettle.backend.cuda;
+
+import static org.mettle.backend.cuda.CudaBackend.allF32;
+import static org.mettle.backend.cuda.CudaBackend.at;
+import static org.mettle.backend.cuda.CudaBackend.ptr;
+import static org.mettle.backend.cuda.CudaBackend.suffix;
+import static org.mettle.backend.cuda.CudaKernels.cdiv;
+import static org.mettle.backend.cuda.CudaKernels.gridStride;
+
+import jcuda.driver.CUdeviceptr;
+import org.mettle.backend.AttentionLayout;
+import org.mettle.backend.AttentionShape;
+import org.mettle.backend.Backends;
+import org.mettle.backend.ConvGeometry;
+import org.mettle.backend.Interpolation;
+import org.mettle.tensor.DType;
+import org.mettle.tensor.Tensor;
+
+/** The CUDA paths of rows (softmax, layer norm), attention, spatial ops, losses and AdamW. */
+final class CudaNnOps {
+    private static final int MAX_HEAD_DIM = 128;
+    private final CudaBackend cuda;
+    private final CudaKernels kernels;
+    private final HostFallback fallback;
+
+    CudaNnOps(CudaBackend cuda) {
+        this.cuda = cuda;
+        this.kernels = cuda.kernels;
+        this.fallback = cuda.fallback;
+    }
+
+    private static int lastDim(Tensor t) {
+        return t.rank() == 0 ? 1 : t.dim(t.rank() - 1);
+    }
+
+    // ---- rows ----------------------------------------------------------------------------------------------
+
+    void softmax(Tensor x, Tensor y) {
+        String s = suffix(x, y);
+        if (s == null || x.numel() != y.numel()) {
+            fallback.run("softmax", new Tensor[] {x, y}, new Tensor[] {y}, h -> {
+                Backends.cpu().softmax(h[0], h[1]);
+                return null;
+            });
+            return;
+        }
+        int c = lastDim(x);
+        long rows = c == 0 ? 0 : x.numel() / c;
+        kernels.launch("softmax_fwd" + s, cdiv(rows, 8), 1, 1, 256, ptr(x), ptr(y), rows, c, 1f);
+    }
+
+    void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        String s = suffix(y, dy, dx);
+        if (s == null) {
+            fallback.run("softmaxBackward", new Tensor[] {y, dy, dx}, new Tensor[] {dx}, h -> {
+                Backends.cpu().softmaxBackward(h[0], h[1], h[2]);
+                return null;
+            });
+            return;
+        }
+        int c = lastDim(y);
+        long rows = c == 0 ? 0 : y.numel() / c;
+        kernels.launch("softmax_bwd" + s, cdiv(rows, 8), 1, 1, 256, ptr(y), ptr(dy), ptr(dx), rows, c, 1f);
+    }
+
+    void layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd) {
+        String s = suffix(x, gamma, beta, y);
+        if (s == null || !allF32(mean, rstd)) {
+            fallback.run("layerNorm", new Tensor[] {x, gamma, beta, y, mean, rstd}, new Tensor[] {y, mean, rstd}, h -> {
+                Backends.cpu().layerNorm(h[0], h[1], h[2], eps, h[3], h[4], h[5]);
+                return null;
+            });
+            return;
+        }
+        int c = lastDim(x);
+        long rows = c == 0 ? 0 : x.numel() / c;
+        kernels.launch("layernorm_fwd" + s, cdiv(rows, 8), 1, 1, 256,
+                ptr(x), ptr(gamma), ptr(beta), ptr(y), ptr(mean), ptr(rstd), rows, c, eps);
+    }
+
+    void layerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dGamma, Tensor dBeta) {
+        String s = suffix(x, gamma, dy, dx);
+        if (s == null || !allF32(mean, rstd, dGamma, dBeta)) {
+            fallback.run("layerNormBackward", new Tensor[] {x, gamma, mean, rstd, dy, dx, dGamma, dBeta},
+                    new Tensor[] {dx, dGamma, dBeta}, h -> {
+                        Backends.cpu().layerNormBackward(h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
+                        return null;
+                    });
+            return;
+        }
+        int c = lastDim(x);
+        long rows = c == 0 ? 0 : x.numel() / c;
+        if (dx != null) {
+            kernels.launch("layernorm_bwd_dx" + s, cdiv(rows, 8), 1, 1, 256,
+                    ptr(x), ptr(gamma), ptr(dy), ptr(mean), ptr(rstd), ptr(dx), rows, c);
+        }
+        if ((dGamma == null && dBeta == null) || rows == 0 || c == 0) {
+            return;
+        }
+        int chunks = (int) Math.max(1, Math.min(cdiv(rows, 64), 1024));
+        try (Tensor partG = cuda.workspace(DType.F32, (long) chunks * c);
+             Tensor partB = cuda.workspace(DType.F32, (long) chunks * c);
+             Tensor sumG = cuda.workspace(DType.F32, c);
+             Tensor sumB = cuda.workspace(DType.F32, c)) {
+            kernels.launch("layernorm_bwd_dgb_partial" + s, cdiv(c, 256), chunks, 1, 256,
+                    ptr(x), ptr(dy), ptr(mean), ptr(rstd), rows, c, ptr(partG), ptr(partB));
+            kernels.launch("layernorm_bwd_dgb_reduce", cdiv(c, 256), 1, 1, 256,
+                    ptr(partG), ptr(partB), c, chunks, ptr(sumG), ptr(sumB));
+            if (dGamma != null) {
+                cuda.axpbyRaw("_f32", c, 1f, ptr(sumG), 1f, ptr(dGamma));
+            }
+            if (dBeta != null) {
+                cuda.axpbyRaw("_f32", c, 1f, ptr(sumB), 1f, ptr(dBeta));
+            }
+        }
+    }
+
+    // ---- attention -----------------------------------------------------------------------------------------
+
+    private static boolean isContiguous(AttentionLayout l, AttentionShape s, int tokens) {
+        return l.offset() == 0 && l.sN() == s.headDim() && l.sH() == tokens * s.headDim()
+                && l.sB() == s.heads() * tokens * s.headDim();
+    }
+
+    private static int[] dims(AttentionShape s, int tokens) {
+        return new int[] {s.batch(), s.heads(), tokens, s.headDim()};
+    }
+
+    private static int[] contiguousStrides(AttentionShape s, int tokens) {
+        int d = s.headDim();
+        return new int[] {s.heads() * tokens * d, tokens * d, d, 1};
+    }
+
+    private static int[] strides(AttentionLayout l) {
+        return new int[] {l.sB(), l.sH(), l.sN(), 1};
+    }
+
+    /** The operand as a contiguous [B, H, N, D] tensor: itself, or a packed workspace copy (to be closed). */
+    private Tensor packed(Tensor t, AttentionLayout l, AttentionShape s, int tokens, boolean copyIn) {
+        if (isContiguous(l, s, tokens)) {
+            return t;
+        }
+        Tensor w = cuda.workspace(t.dtype(), (long) s.batch() * s.heads() * tokens * s.headDim());
+        if (copyIn) {
+            cuda.copyStrided(dims(s, tokens), t, l.offset(), strides(l), w, 0, contiguousStrides(s, tokens));
+        }
+        return w;
+    }
+
+    private void unpack(Tensor packed, Tensor t, AttentionLayout l, AttentionShape s, int tokens) {
+        if (packed != t) {
+            cuda.copyStrided(dims(s, tokens), packed, 0, contiguousStrides(s, tokens), t, l.offset(), strides(l));
+        }
+    }
+
+    private static void closeIfCopy(Tensor packed, Tensor original) {
+        if (packed != null && packed != original) {
+            packed.close();
+        }
+    }
+
+    private static boolean attentionSupported(AttentionShape s, Tensor bias, Tensor mask, Tensor lse, Tensor... ops) {
+        return s.headDim() <= MAX_HEAD_DIM && suffix(ops) != null && allF32(bias, mask, lse)
+                && (bias == null || bias.rank() == 4) && (mask == null || mask.rank() == 4);
+    }
+
+    void attention(AttentionShape s, Tensor q, AttentionLayout ql, Tensor k, AttentionLayout kl, Tensor v, AttentionLayout vl,
+                   Tensor bias, Tensor mask, Tensor o, AttentionLayout ol, Tensor lse) {
+        if (!attentionSupported(s, bias, mask, lse, q, k, v, o)) {
+            fallback.run("attention", new Tensor[] {q, k, v, bias, mask, o, lse}, new Tensor[] {o, lse}, h -> {
+                Backends.cpu().attention(s, h[0], ql, h[1], kl, h[2], vl, h[3], h[4], h[5], ol, h[6]);
+                return null;
+            });
+            return;
+        }
+        String sx = suffix(q);
+        Tensor qc = null, kc = null, vc = null, oc = null;
+        try {
+            qc = packed(q, ql, s, s.queries(), true);
+            kc = packed(k, kl, s, s.keys(), true);
+            vc = packed(v, vl, s, s.keys(), true);
+            oc = packed(o, ol, s, s.queries(), false);
+            int bh = s.batch() * s.heads();
+            kernels.launch("attn_fwd" + sx, cdiv(s.queries(), 16), Math.min(bh, CudaKernels.MAX_GRID_YZ), 1, 128,
+                    ptr(qc), ptr(kc), ptr(vc), ptr(oc), ptr(lse),
+                    s.batch(), s.heads(), s.queries(), s.keys(), s.headDim(), s.scale(),
+                    ptr(bias), bias == null ? 1 : bias.dim(0), bias == null ? 1 : bias.dim(1),
+                    ptr(mask), mask == null ? 1 : mask.dim(0), mask == null ? 1 : mask.dim(1));
+            unpack(oc, o, ol, s, s.queries());
+        } finally {
+            closeIfCopy(qc, q);
+            closeIfCopy(kc, k);
+            closeIfCopy(vc, v);
+            closeIfCopy(oc, o);
+        }
+    }
+
+    void attentionBackward(AttentionShape s, Tensor q, AttentionLayout ql, Tensor k, AttentionLayout kl, Tensor v, AttentionLayout vl,
+                           Tensor bias, Tensor mask, Tensor o, AttentionLayout ol, Tensor lse, Tensor dO, AttentionLayout dOl,
+                           Tensor dq, AttentionLayout dql, Tensor dk, AttentionLayout dkl, Tensor dv, AttentionLayout dvl, Tensor dBias) {
+        if (!attentionSupported(s, bias, mask, lse, q, k, v, o, dO, dq, dk, dv) || !allF32(dBias)) {
+            fallback.run("attentionBackward", new Tensor[] {q, k, v, bias, mask, o, lse, dO, dq, dk, dv, dBias},
+                    new Tensor[] {dq, dk, dv, dBias}, h -> {
+                        Backends.cpu().attentionBackward(s, h[0], ql, h[1], kl, h[2], vl, h[3], h[4], h[5], ol, h[6], h[7], dOl,
+                                h[8], dql, h[9], dkl, h[10], dvl, h[11]);
+                        return null;
+                    });
+            return;
+        }
+        String sx = suffix(q);
+        int bh = s.batch() * s.heads();
+        int gy = Math.min(bh, CudaKernels.MAX_GRID_YZ);
+        boolean keysToo = dk != null || dv != null;
+        Tensor qc = null, kc = null, vc = null, oc = null, dOc = null, dqc = null, dkc = null, dvc = null, dv0 = null, dbw = null;
+        Tensor fused = null, fusedBase = null;
+        try {
+            qc = packed(q, ql, s, s.queries(), true);
+            kc = packed(k, kl, s, s.keys(), true);
+            vc = packed(v, vl, s, s.keys(), true);
+            oc = packed(o, ol, s, s.queries(), true);
+            dOc = packed(dO, dOl, s, s.queries(), true);
+            long keyElems = (long) bh * s.keys() * s.headDim();
+            boolean fusedQkv = isPackedQkvGradient(s, dq, dql, dk, dkl, dv, dvl);
+            if (fusedQkv) {
+                // dq, dk, dv side by side in one workspace, written into the packed gradient by one dense copy
+                fusedBase = cuda.workspace(q.dtype(), 3 * keyElems);
+                fused = fusedBase.viewAs(org.mettle.tensor.Shape.of(3, Math.toIntExact(keyElems)));
+                dqc = fused.viewRows(0, 1, org.mettle.tensor.Shape.of(Math.toIntExact(keyElems)));
+                dkc = fused.viewRows(1, 1, org.mettle.tensor.Shape.of(Math.toIntExact(keyElems)));
+                dvc = fused.viewRows(2, 1, org.mettle.tensor.Shape.of(Math.toIntExact(keyElems)));
+            } else {
+                dqc = dq != null ? packed(dq, dql, s, s.queries(), false) : cuda.workspace(q.dtype(), (long) bh * s.queries() * s.headDim());
+            }
+            if (keysToo && !fusedQkv) {
+                dkc = dk != null ? packed(dk, dkl, s, s.keys(), false) : cuda.workspace(q.dtype(), keyElems);
+                dvc = dv != null ? packed(dv, dvl, s, s.keys(), false) : cuda.workspace(q.dtype(), keyElems);
+            }
+            long rows = (long) bh * s.queries();
+            dv0 = cuda.workspace(DType.F32, rows);
+            kernels.launch("attn_bwd_preprocess" + sx, cdiv(rows, 8), 1, 1, 256, ptr(oc), ptr(dOc), ptr(dv0), rows, s.headDim());
+            if (dBias != null) {
+                dbw = cuda.workspace(DType.F32, dBias.numel());
+                cuda.fill(dbw, 0f);
+            }
+            Object[] tail = {s.batch(), s.heads(), s.queries(), s.keys(), s.headDim(), s.scale(),
+                ptr(bias), bias == null ? 1 : bias.dim(0), bias == null ? 1 : bias.dim(1),
+                ptr(mask), mask == null ? 1 : mask.dim(0), mask == null ? 1 : mask.dim(1)};
+            kernels.launch("attn_bwd_dq" + sx, cdiv(s.queries(), 8), gy, 1, 128,
+                    concat(new Object[] {ptr(qc), ptr(kc), ptr(vc), ptr(dOc), ptr(lse), ptr(dv0), ptr(dqc), dbw == null ? null : ptr(dbw)}, tail));
+            if (keysToo) {
+                kernels.launch("attn_bwd_dkdv" + sx, cdiv(s.keys(), 8), gy, 1, 128,
+                        concat(new Object[] {ptr(qc), ptr(kc), ptr(vc), ptr(dOc), ptr(lse), ptr(dv0), ptr(dkc), ptr(dvc)}, tail));
+            }
+            if (fusedQkv) {
+                int b = s.batch(), h = s.heads(), n = s.queries(), d = s.headDim();
+                cuda.copyStrided(new int[] {b, n, 3, h, d}, fused, 0, new int[] {h * n * d, d, (int) keyElems, n * d, 1},
+                        dq, 0, new int[] {n * 3 * h * d, 3 * h * d, h * d, d, 1});
+            } else if (dq != null) {
+                unpack(dqc, dq, dql, s, s.queries());
+            }
+            if (dk != null && !fusedQkv) {
+                unpack(dkc, dk, dkl, s, s.keys());
+            }
+            if (dv != null && !fusedQkv) {
+                unpack(dvc, dv, dvl, s, s.keys());
+            }
+            if (dbw != null) {
+                cuda.axpbyRaw("_f32", dBias.numel(), 1f, ptr(dbw), 1f, ptr(dBias));
+            }
+        } finally {
+            closeIfCopy(qc, q);
+            closeIfCopy(kc, k);
+            closeIfCopy(vc, v);
+            closeIfCopy(oc, o);
+            closeIfCopy(dOc, dO);
+            closeIfCopy(dqc, dq);
+            closeIfCopy(dkc, dk);
+            closeIfCopy(dvc, dv);
+            closeIfCopy(dv0, null);
+            closeIfCopy(dbw, null);
+            closeIfCopy(fused, null);
+            closeIfCopy(fusedBase, null);
+        }
+    }
+
+    /** dq, dk, dv are parts 0, 1, 2 of one packed qkv gradient [B, N, 3*H*D] (self-attention from a fused projection). */
+    private static boolean isPackedQkvGradient(AttentionShape s, Tensor dq, AttentionLayout dql, Tensor dk, AttentionLayout dkl,
+                                               Tensor dv, AttentionLayout dvl) {
+        int h = s.heads(), n = s.queries(), d = s.headDim();
+        return dq != null && dq == dk && dk == dv && n == s.keys() && dq.numel() == 3L * s.batch() * n * h * d
+                && dql.equals(AttentionLayout.packedQkv(0, h, n, d)) && dkl.equals(AttentionLayout.packedQkv(1, h, n, d))
+                && dvl.equals(AttentionLayout.packedQkv(2, h, n, d));
+    }
+
+    private static Object[] concat(Object[] a, Object[] b) {
+        Object[] r = new Object[a.length + b.length];
+        System.arraycopy(a, 0, r, 0, a.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    // ---- spatial -------------------------------------------------------------------------------------------
+
+    private static Object[] geometry(ConvGeometry g) {
+        return new Object[] {1, g.channels(), g.height(), g.width(), g.kernelH(), g.kernelW(), g.strideH(), g.strideW(),
+            g.padH(), g.padW(), g.dilationH(), g.dilationW(), g.outHeight(), g.outWidth()};
+    }
+
+    void im2col(Tensor x, int image, ConvGeometry g, Tensor cols) {
+        String s = suffix(x, cols);
+        if (s == null) {
+            fallback.run("im2col", new Tensor[] {x, cols}, new Tensor[] {cols}, h -> {
+                Backends.cpu().im2col(h[0], image, g, h[1]);
+                return null;
+            });
+            return;
+        }
+        long imageSize = (long) g.channels() * g.height() * g.width();
+        long n = (long) g.patchSize() * g.outHeight() * g.outWidth();
+        kernels.launch("im2col" + s, gridStride(n), 1, 1, 256,
+                concat(new Object[] {at(ptr(x), x.dtype(), image * imageSize), ptr(cols)}, geometry(g)));
+    }
+
+    void col2im(Tensor cols, ConvGeometry g, Tensor dx, int image) {
+        String s = suffix(cols, dx);
+        if (s == null) {
+            fallback.run("col2im", new Tensor[] {cols, dx}, new Tensor[] {dx}, h -> {
+                Backends.cpu().col2im(h[0], g, h[1], image);
+                return null;
+            });
+            return;
+        }
+        long imageSize = (long) g.channels() * g.height() * g.width();
+        try (Tensor tmp = cuda.workspace(dx.dtype(), imageSize)) {
+            kernels.launch("col2im" + s, gridStride(imageSize), 1, 1, 256, concat(new Object[] {ptr(cols), ptr(tmp)}, geometry(g)));
+            cuda.axpbyRaw(s, imageSize, 1f, ptr(tmp), 1f, at(ptr(dx), dx.dtype(), image * imageSize));
+        }
+    }
+
+    void interpolate(Interpolation mode, boolean alignCorners, Tensor x, Tensor y) {
+        String s = suffix(x, y);
+        if (mode != Interpolation.BILINEAR || s == null) {
+            fallback.run("interpolate " + mode, new Tensor[] {x, y}, new Tensor[] {y}, h -> {
+                Backends.cpu().interpolate(mode, alignCorners, h[0], h[1]);
+                return null;
+            });
+            return;
+        }
+        long nc = (long) x.dim(0) * x.dim(1);
+        long n = nc * y.dim(2) * y.dim(3);
+        kernels.launch("bilinear_fwd" + s, gridStride(n), 1, 1, 256,
+                ptr(x), ptr(y), nc, x.dim(2), x.dim(3), y.dim(2), y.dim(3), alignCorners ? 1 : 0);
+    }
+
+    void interpolateBackward(Interpolation mode, boolean alignCorners, Tensor dy, Tensor dx) {
+        String s = suffix(dy);
+        if (mode != Interpolation.BILINEAR || s == null || dx.dtype() != DType.F32) {
+            fallback.run("interpolateBackward " + mode, new Tensor[] {dy, dx}, new Tensor[] {dx}, h -> {
+                Backends.cpu().interpolateBackward(mode, alignCorners, h[0], h[1]);
+                return null;
+            });
+            return;
+        }
+        long nc = (long) dx.dim(0) * dx.dim(1);
+        long n = nc * dy.dim(2) * dy.dim(3);
+        kernels.launch("bilinear_bwd" + s, gridStride(n), 1, 1, 256,
+                ptr(dy), ptr(dx), nc, dx.dim(2), dx.dim(3), dy.dim(2), dy.dim(3), alignCorners ? 1 : 0);
+    }
+
+    // ---- losses and optimiser ------------------------------------------------------------------------------
+
+    void crossEntropy(Tensor logits, Tensor targets, int ignoreIndex, float labelSmoothing, Tensor classWeights,
+                      Tensor loss, Tensor dLogits) {
+        String s = suffix(logits, dLogits);
+        int count = -1;
+        if (s != null && labelSmoothing == 0f && classWeights == null && logits.rank() == 2 && targets.dtype() == DType.I32
+                && loss.dtype() == DType.F32) {
+            int classes = logits.dim(1);
+            count = 0;
+            for (int t : cuda.readInts(targets)) { // small: one int per row; also validates the targets
+                if (t == ignoreIndex) {
+                    continue;
+                }
+                if (t < 0 || t >= classes) {
+                    count = -1;
+                    break;
+                }
+                count++;
+            }
+        }
+        if (count <= 0) {
+            fallback.run("crossEntropy", new Tensor[] {logits, targets, classWeights, loss, dLogits}, new Tensor[] {loss, dLogits}, h -> {
+                Backends.cpu().crossEntropy(h[0], h[1], ignoreIndex, labelSmoothing, h[2], h[3], h[4]);
+                return null;
+            });
+            return;
+        }
+        long rows = logits.dim(0);
+        int classes = logits.dim(1);
+        try (Tensor perRow = cuda.workspace(DType.F32, rows); Tensor lse = cuda.workspace(DType.F32, rows)) {
+            kernels.launch("ce_fwd" + s, cdiv(rows, 8), 1, 1, 256, ptr(logits), ptr(targets), rows, classes, ignoreIndex, ptr(perRow), ptr(lse));
+            meanInto(perRow, rows, count, loss);
+            if (dLogits != null) {
+                kernels.launch("ce_bwd" + s, gridStride(rows * classes), 1, 1, 256, ptr(logits), ptr(targets), ptr(lse), rows, classes,
+                        ignoreIndex, 1f / count, null, ptr(dLogits));
+            }
+        }
+    }
+
+    /** loss[0] = sum(values[0..n)) / count. */
+    private void meanInto(Tensor values, long n, long count, Tensor loss) {
+        kernels.launch("reduce_all_f32", 1, 1, 1, 1024, 0, n, ptr(values), ptr(loss), 0);
+        kernels.launch("ew_unary_f32", 1, 1, 1, 256, 5, 1L, ptr(loss), ptr(loss), 1f / count, 0f);
+    }
+
+    void bceWithLogits(Tensor logits, Tensor targets, Tensor posWeight, Tensor weight, Tensor loss, Tensor dLogits) {
+        String s = suffix(logits, targets, dLogits);
+        long n = logits.numel();
+        if (s == null || posWeight != null || weight != null || n == 0 || loss.dtype() != DType.F32 || targets.numel() != n) {
+            fallback.run("bceWithLogits", new Tensor[] {logits, targets, posWeight, weight, loss, dLogits}, new Tensor[] {loss, dLogits}, h -> {
+                Backends.cpu().bceWithLogits(h[0], h[1], h[2], h[3], h[4], h[5]);
+                return null;
+            });
+            return;
+        }
+        try (Tensor perElement = cuda.workspace(DType.F32, n)) {
+            kernels.launch("bce_logits_fwd" + s, gridStride(n), 1, 1, 256, n, ptr(logits), ptr(targets), ptr(perElement));
+            meanInto(perElement, n, n, loss);
+            if (dLogits != null) {
+                kernels.launch("bce_logits_bwd" + s, gridStride(n), 1, 1, 256, n, ptr(logits), ptr(targets), 1f / n, null, ptr(dLogits));
+            }
+        }
+    }
+
+    void adamW(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+               float weightDecay, int step) {
+        String g = suffix(grad);
+        if (!allF32(param, m, v) || g == null || param.numel() != grad.numel() || step < 1) {
+            fallback.run("adamW", new Tensor[] {param, grad, m, v}, new Tensor[] {param, m, v}, h -> {
+                Backends.cpu().adamW(h[0], h[1], h[2], h[3], lr, beta1, beta2, eps, weightDecay, step);
+                return null;
+            });
+            return;
+        }
+        long n = param.numel();
+        float bc1 = (float) (1.0 - Math.pow(beta1, step));
+        float bc2 = (float) (1.0 - Math.pow(beta2, step));
+        CUdeviceptr none = null;
+        kernels.launch("adamw_step" + g, gridStride(n), 1, 1, 256, n, ptr(param), ptr(grad), ptr(m), ptr(v), lr, beta1, beta2, eps,
+                weightDecay, bc1, bc2, 1f, none);
+    }
+}
