@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.mettle.backend.BinaryOp;
 import org.mettle.backend.Interpolation;
+import org.mettle.backend.UnaryOp;
 import org.mettle.tensor.Tensor;
 
 /** Every differentiable op: forward vs the double reference, backward vs finite differences. */
@@ -68,6 +69,12 @@ class OpsTest {
         check.check("relu", t -> t[0].relu(), r -> r[0].map(x -> Math.max(0, x)), check.randn(17));
         check.check("gelu", t -> t[0].gelu(), r -> r[0].map(Ref::gelu), check.randn(3, 17));
         check.check("square", t -> t[0].square(), r -> r[0].map(x -> x * x), check.randn(17));
+        check.check("rsqrt", t -> ElementwiseOps.unary(UnaryOp.RSQRT, t[0]), r -> r[0].map(x -> 1 / Math.sqrt(x)), check.uniform(0.2, 3, 17));
+        check.check("abs", t -> ElementwiseOps.unary(UnaryOp.ABS, t[0]), r -> r[0].map(Math::abs), check.randn(17));
+        check.check("reciprocal", t -> ElementwiseOps.unary(UnaryOp.RECIPROCAL, t[0]), r -> r[0].map(x -> 1 / x), check.uniform(0.5, 3, 17));
+        check.check("gelu_tanh", t -> ElementwiseOps.unary(UnaryOp.GELU_TANH, t[0]),
+                r -> r[0].map(x -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)))), check.randn(17));
+        check.check("silu", t -> ElementwiseOps.unary(UnaryOp.SILU, t[0]), r -> r[0].map(x -> x / (1 + Math.exp(-x))), check.randn(17));
     }
 
     @Test
@@ -185,6 +192,44 @@ class OpsTest {
                 r -> RefNn.bilinear(r[0], 7, 9, alignCorners), check.randn(2, 2, 3, 4));
         check.check("bilinear down", t -> ConvOps.interpolate(t[0], 3, 2, Interpolation.BILINEAR, alignCorners),
                 r -> RefNn.bilinear(r[0], 3, 2, alignCorners), check.randn(1, 2, 7, 5));
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void bicubicAndNearestInterpolation(boolean alignCorners) {
+        // references by linearity: each output is the op applied to one-hot inputs (the engine's own forward is
+        // golden-tested against PyTorch); this checks that forward and backward are adjoint and consistent
+        OpCheck.Input x = check.randn(1, 2, 4, 5);
+        check.check("bicubic", t -> ConvOps.interpolate(t[0], 7, 3, Interpolation.BICUBIC, alignCorners),
+                r -> linearReference(r[0], 7, 3, Interpolation.BICUBIC, alignCorners), x);
+        if (!alignCorners) {
+            check.check("nearest", t -> ConvOps.interpolate(t[0], 9, 2, Interpolation.NEAREST, false),
+                    r -> linearReference(r[0], 9, 2, Interpolation.NEAREST, false), x);
+        }
+    }
+
+    /** y = A x evaluated in double: A's columns are the engine's responses to unit inputs. */
+    private static Ref linearReference(Ref x, int oh, int ow, Interpolation mode, boolean align) {
+        int n = x.v.length;
+        int planeOut = oh * ow;
+        int planes = x.dims[0] * x.dims[1];
+        int planeIn = n / planes;
+        Ref y = Ref.zeros(x.dims[0], x.dims[1], oh, ow);
+        for (int j = 0; j < planeIn; j++) {
+            float[] unit = new float[planeIn];
+            unit[j] = 1f;
+            float[] response;
+            try (Tensor u = Tensor.of(unit, 1, 1, x.dims[2], x.dims[3]);
+                 Tensor r = ConvOps.interpolate(u, oh, ow, mode, align)) {
+                response = r.toFloatArray();
+            }
+            for (int p = 0; p < planes; p++) {
+                for (int i = 0; i < planeOut; i++) {
+                    y.v[p * planeOut + i] += response[i] * x.v[p * planeIn + j];
+                }
+            }
+        }
+        return y;
     }
 
     @Test
