@@ -22,8 +22,8 @@ public final class MemoryCommand implements Runnable {
     @Option(names = "--low-memory", description = "two-pass training step that keeps nothing per layer") boolean lowMemory;
     @Option(names = "--meta-tokens", defaultValue = "4", description = "meta-tokens K per layer (default ${DEFAULT-VALUE})") int metaTokens;
     @Option(names = "--layers", defaultValue = "all", description = "LCD layers: all, every:K, last:N or 0,3,5 (default ${DEFAULT-VALUE})") String layers;
-    @Option(names = "--bottleneck-ratio", defaultValue = "8", description = "adaptation bottleneck D -> D/r (default ${DEFAULT-VALUE})") int ratio;
-    @Option(names = "--common-width", defaultValue = "512", description = "D_c, the width LCD projects every layer to (default ${DEFAULT-VALUE})") int commonWidth;
+    @Option(names = "--bottleneck-ratio", defaultValue = "16", description = "adaptation bottleneck D -> D/r (default ${DEFAULT-VALUE})") int ratio;
+    @Option(names = "--common-width", defaultValue = "256", description = "D_c, the width LCD projects every layer to (default ${DEFAULT-VALUE})") int commonWidth;
     @Option(names = "--json", description = "print one JSON object as the last line") boolean json;
 
     @Override

@@ -96,6 +96,11 @@ public final class Lcd extends Module {
      * kept between layers. Accumulates into the LCD parameters' grads.
      */
     public void backwardByLayer(Backbone backbone, Tensor input, Tensor gradAverage) {
+        backwardByLayer(backbone, input, gradAverage, layer -> { });
+    }
+
+    /** As {@link #backwardByLayer(Backbone, Tensor, Tensor)}, calling afterLayer once each layer's gradients are complete. */
+    public void backwardByLayer(Backbone backbone, Tensor input, Tensor gradAverage, java.util.function.Consumer<LcdLayer> afterLayer) {
         stream(backbone, input, (layer, out) -> {
             try (var g = GradMode.enableGrad()) {
                 Tensor m = layer.forward(out.attention()).untrack();
@@ -110,6 +115,7 @@ public final class Lcd extends Module {
                     m.close();
                 }
             }
+            afterLayer.accept(layer);
         });
     }
 

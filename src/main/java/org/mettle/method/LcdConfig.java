@@ -17,9 +17,9 @@ public record LcdConfig(int metaTokens, LayerSelection layers, int bottleneckRat
         }
     }
 
-    /** 4 meta-tokens on every layer, bottleneck ratio 8, D_c 512. */
+    /** 4 meta-tokens on every layer, bottleneck ratio 16, D_c 256 (see docs/method.md for why). */
     public static LcdConfig defaults() {
-        return new LcdConfig(4, LayerSelection.all(), 8, 512);
+        return new LcdConfig(4, LayerSelection.all(), 16, 256);
     }
 
     public LcdConfig withCommonWidth(int width) {

@@ -22,6 +22,7 @@ import org.mettle.train.AdamW;
  * the same code as on a device, every allocation counted by the ledger, nothing computed. Peaks count everything
  * the plan allocates (backbone weights, LCD and head parameters, inputs, activations, saved tensors, gradients,
  * AdamW state, workspace); two optimisation steps run so that the optimizer state is live during the second.
+ * {@code lowMemory} plans {@link MettleModel#trainStepLayerwise}: two passes and layer-wise updates.
  */
 public final class MemoryPlanner {
     private MemoryPlanner() {}
@@ -105,10 +106,16 @@ public final class MemoryPlanner {
                         model.avvpOutput(frames, audioIn, r.batch(), r.segments()).close();
                     }
                 }
+            } else if (r.lowMemory()) {
+                try (LayerwiseAdamW opt = new LayerwiseAdamW(model, 1e-3f, 0.01f)) {
+                    for (int step = 0; step < 2; step++) {
+                        model.trainStepLayerwise(opt, frames, audioIn, labels, r.batch(), r.segments());
+                    }
+                }
             } else {
                 try (AdamW opt = new AdamW(model.trainableParameters(), 1e-3f, 0.01f)) {
                     for (int step = 0; step < 2; step++) {
-                        model.trainStep(opt, frames, audioIn, labels, r.batch(), r.segments(), r.lowMemory());
+                        model.trainStep(opt, frames, audioIn, labels, r.batch(), r.segments(), false);
                     }
                     model.zeroGrad();
                 }

@@ -62,6 +62,11 @@ public final class MettleModel extends Module {
         return audioLcd;
     }
 
+    /** The task head (AVE or AVVP). */
+    public Module head() {
+        return aveHead != null ? aveHead : avvpHead;
+    }
+
     /** The loss of one batch, with a graph over the LCD and head parameters when grad mode is on. */
     public Tensor loss(Tensor frames, Tensor audioIn, Tensor labels, int batch, int segments) {
         checkSegments(frames, audioIn, batch, segments);
@@ -141,6 +146,36 @@ public final class MettleModel extends Module {
         }
         optimizer.step();
         return value;
+    }
+
+    /**
+     * The low-memory step with layer-wise updates: as the two-pass step of {@link #trainStep}, but the head is updated
+     * as soon as its gradients exist and each LCD layer right after its backward in the second pass, its gradients
+     * freed at once; so neither saved tensors nor gradients of more than one layer are ever live. Same result as
+     * AdamW over all parameters.
+     */
+    public float trainStepLayerwise(LayerwiseAdamW optimizer, Tensor frames, Tensor audioIn, Tensor labels, int batch, int segments) {
+        checkSegments(frames, audioIn, batch, segments);
+        optimizer.zeroGrad();
+        try (Scope s = Scope.open()) {
+            Tensor mv;
+            Tensor ma;
+            try (var g = GradMode.noGrad()) {
+                mv = visualLcd.distill(visual, frames);
+                ma = audioLcd.distill(audio, audioIn);
+            }
+            mv.requiresGrad(true);
+            ma.requiresGrad(true);
+            Tensor loss = headLoss(ma, mv, labels, batch, segments);
+            loss.backward();
+            float value = readScalar(loss);
+            optimizer.stepAndRelease(head());
+            visualLcd.backwardByLayer(visual, frames, mv.grad(), optimizer::stepAndRelease);
+            audioLcd.backwardByLayer(audio, audioIn, ma.grad(), optimizer::stepAndRelease);
+            mv.zeroGrad();
+            ma.zeroGrad();
+            return value;
+        }
     }
 
     private static float readScalar(Tensor t) {
