@@ -25,14 +25,21 @@ import org.mettle.train.AdamW;
  * {@code lowMemory} plans {@link MettleModel#trainStepLayerwise}: two passes and layer-wise updates.
  */
 public final class MemoryPlanner {
+    /** The method name of {@link BackpropBound}. */
+    public static final String BACKPROP_BOUND = "backprop-bound";
+
     private MemoryPlanner() {}
 
     /** What to plan. */
     public record Request(Task task, String method, String visualArch, String audioArch, int batch, int segments,
                           boolean inference, boolean lowMemory, LcdConfig lcd) {
         public Request {
-            if (!method.equalsIgnoreCase("mettle")) {
-                throw new IllegalArgumentException("--method " + method + ": this version plans mettle only (lavish, full and linear are not built yet)");
+            if (!method.equalsIgnoreCase("mettle") && !method.equalsIgnoreCase(BACKPROP_BOUND)) {
+                throw new IllegalArgumentException("--method " + method + ": this version plans mettle and " + BACKPROP_BOUND
+                        + " (a lower bound of LAVisH-style memory); lavish, full and linear are not built yet");
+            }
+            if (lowMemory && !method.equalsIgnoreCase("mettle")) {
+                throw new IllegalArgumentException("--low-memory is Mettle's two-pass mode; it does not apply to --method " + method);
             }
             if (batch < 1 || segments < 1) {
                 throw new IllegalArgumentException("--batch and --segments must be at least 1, got " + batch + " and " + segments);
@@ -90,46 +97,72 @@ public final class MemoryPlanner {
         try (Scope scope = Scope.open();
              Backbone visual = visualBackbone(r.visualArch(), meta);
              Backbone audio = audioBackbone(r.audioArch(), meta);
-             MettleModel model = new MettleModel(r.task(), visual, audio, r.lcd(), 0)) {
+             var unused = GradMode.enableGrad()) {
             int rows = r.batch() * r.segments();
             int[] img = SwinModels.inputShape(r.visualArch(), rows);
             Tensor frames = Tensor.empty(meta, Shape.of(img));
-            int[] mel = HtsatModels.inputShape(r.audioArch(), 1);
-            Tensor audioIn = Tensor.empty(meta, Shape.of(rows, segmentFrames(mel[1]), mel[2]));
+            int[] clip = HtsatModels.inputShape(r.audioArch(), 1);
+            int[] mel = {rows, segmentFrames(clip[1]), clip[2]};
+            Tensor audioIn = Tensor.empty(meta, Shape.of(mel));
             Tensor labels = r.task() == Task.AVE ? Tensor.empty(meta, Shape.of(rows), DType.I32)
                     : Tensor.empty(meta, Shape.of(r.batch(), AvvpHead.CLASSES));
-            if (r.inference()) {
-                try (var g = GradMode.noGrad()) {
-                    if (r.task() == Task.AVE) {
-                        model.aveLogits(frames, audioIn).close();
+            if (r.method().equalsIgnoreCase(BACKPROP_BOUND)) {
+                try (BackpropBound bound = new BackpropBound(r.task(), visual, audio, img, mel, r.lcd().commonWidth(), 0)) {
+                    if (r.inference()) {
+                        try (var g = GradMode.noGrad()) {
+                            bound.loss(frames, audioIn, labels, r.batch(), r.segments()).close();
+                        }
                     } else {
-                        model.avvpOutput(frames, audioIn, r.batch(), r.segments()).close();
+                        try (AdamW opt = new AdamW(bound.trainableParameters(), 1e-3f, 0.01f)) {
+                            for (int step = 0; step < 2; step++) {
+                                opt.zeroGrad();
+                                try (Scope s = Scope.open()) {
+                                    bound.loss(frames, audioIn, labels, r.batch(), r.segments()).backward();
+                                }
+                                opt.step();
+                            }
+                            bound.zeroGrad();
+                        }
                     }
-                }
-            } else if (r.lowMemory()) {
-                try (LayerwiseAdamW opt = new LayerwiseAdamW(model, 1e-3f, 0.01f)) {
-                    for (int step = 0; step < 2; step++) {
-                        model.trainStepLayerwise(opt, frames, audioIn, labels, r.batch(), r.segments());
-                    }
-                }
-            } else {
-                try (AdamW opt = new AdamW(model.trainableParameters(), 1e-3f, 0.01f)) {
-                    for (int step = 0; step < 2; step++) {
-                        model.trainStep(opt, frames, audioIn, labels, r.batch(), r.segments(), false);
-                    }
-                    model.zeroGrad();
+                    return result(r, ledger, before, bound.parameterCount(), visual, audio);
                 }
             }
-            MemoryLedger.Snapshot after = ledger.snapshot();
-            Map<MemoryCategory, Long> byCategory = new EnumMap<>(MemoryCategory.class);
-            for (MemoryCategory c : MemoryCategory.values()) {
-                byCategory.put(c, after.peak(c) - before.live(c));
+            try (MettleModel model = new MettleModel(r.task(), visual, audio, r.lcd(), 0)) {
+                if (r.inference()) {
+                    try (var g = GradMode.noGrad()) {
+                        if (r.task() == Task.AVE) {
+                            model.aveLogits(frames, audioIn).close();
+                        } else {
+                            model.avvpOutput(frames, audioIn, r.batch(), r.segments()).close();
+                        }
+                    }
+                } else if (r.lowMemory()) {
+                    try (LayerwiseAdamW opt = new LayerwiseAdamW(model, 1e-3f, 0.01f)) {
+                        for (int step = 0; step < 2; step++) {
+                            model.trainStepLayerwise(opt, frames, audioIn, labels, r.batch(), r.segments());
+                        }
+                    }
+                } else {
+                    try (AdamW opt = new AdamW(model.trainableParameters(), 1e-3f, 0.01f)) {
+                        for (int step = 0; step < 2; step++) {
+                            model.trainStep(opt, frames, audioIn, labels, r.batch(), r.segments(), false);
+                        }
+                        model.zeroGrad();
+                    }
+                }
+                return result(r, ledger, before, model.parameterCount(), visual, audio);
             }
-            long trainable = model.parameterCount();
-            long trainableBytes = trainable * 4L;
-            long frozen = visual.module().parameterCount() + audio.module().parameterCount();
-            return new Result(r, after.peakTotal() - before.liveTotal(), byCategory, trainable, frozen, trainableBytes);
         }
+    }
+
+    private static Result result(Request r, MemoryLedger ledger, MemoryLedger.Snapshot before, long trainable, Backbone visual, Backbone audio) {
+        MemoryLedger.Snapshot after = ledger.snapshot();
+        Map<MemoryCategory, Long> byCategory = new EnumMap<>(MemoryCategory.class);
+        for (MemoryCategory c : MemoryCategory.values()) {
+            byCategory.put(c, after.peak(c) - before.live(c));
+        }
+        long frozen = visual.module().parameterCount() + audio.module().parameterCount();
+        return new Result(r, after.peakTotal() - before.liveTotal(), byCategory, trainable, frozen, trainable * 4L);
     }
 
     /** Log-mel frames of one second: a tenth of the backbone's 10 s clip, rounded up (101 for HTS-AT's 1001). */

@@ -42,6 +42,21 @@ class MemoryPlannerTest {
         }
     }
 
+    /** Backpropagating through the backbone (the LAVisH-style lower bound) must cost more than Mettle's LCD graph. */
+    @Test
+    void backpropBoundCostsMoreThanMettle() {
+        for (Task task : Task.values()) {
+            MemoryPlanner.Result mettle = plan(task, false, false, 4);
+            MemoryPlanner.Result bound = MemoryPlanner.plan(new MemoryPlanner.Request(task, MemoryPlanner.BACKPROP_BOUND, TinyMettle.VISUAL,
+                    TinyMettle.AUDIO, 1, 4, false, false, LCD));
+            long mettleSaved = mettle.peakByCategory().get(MemoryCategory.SAVED);
+            long boundSaved = bound.peakByCategory().get(MemoryCategory.SAVED);
+            assertTrue(boundSaved > 2 * mettleSaved, task + ": saved through the backbone " + boundSaved + " vs LCD " + mettleSaved);
+            assertTrue(bound.peakBytes() > mettle.peakBytes() - mettle.peakByCategory().get(MemoryCategory.OPTIMIZER),
+                    task + ": peaks " + bound.peakBytes() + " vs " + mettle.peakBytes());
+        }
+    }
+
     @Test
     void savedBytesGrowWithSegmentsNotParameters() {
         MemoryPlanner.Result two = plan(Task.AVE, false, false, 2);
