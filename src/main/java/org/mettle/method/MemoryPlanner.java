@@ -25,7 +25,7 @@ import org.mettle.train.AdamW;
  * {@code lowMemory} plans {@link MettleModel#trainStepLayerwise}: two passes and layer-wise updates.
  */
 public final class MemoryPlanner {
-    /** The method name of {@link BackpropBound}. */
+    /** The method name of {@link PooledBaseline.Kind#BACKPROP_BOUND}. */
     public static final String BACKPROP_BOUND = "backprop-bound";
 
     private MemoryPlanner() {}
@@ -34,11 +34,12 @@ public final class MemoryPlanner {
     public record Request(Task task, String method, String visualArch, String audioArch, int batch, int segments,
                           boolean inference, boolean lowMemory, LcdConfig lcd) {
         public Request {
-            if (!method.equalsIgnoreCase("mettle") && !method.equalsIgnoreCase(BACKPROP_BOUND)) {
-                throw new IllegalArgumentException("--method " + method + ": this version plans mettle and " + BACKPROP_BOUND
-                        + " (a lower bound of LAVisH-style memory); lavish, full and linear are not built yet");
+            if (!method.equalsIgnoreCase("mettle") && PooledBaseline.Kind.byName(method) == null) {
+                throw new IllegalArgumentException("--method " + method + ": this version plans mettle, linear, full and " + BACKPROP_BOUND
+                        + " (a lower bound of LAVisH-style memory); lavish is not built yet");
             }
             if (lowMemory && !method.equalsIgnoreCase("mettle")) {
+                // the baselines have no second pass
                 throw new IllegalArgumentException("--low-memory is Mettle's two-pass mode; it does not apply to --method " + method);
             }
             if (batch < 1 || segments < 1) {
@@ -106,14 +107,20 @@ public final class MemoryPlanner {
             Tensor audioIn = Tensor.empty(meta, Shape.of(mel));
             Tensor labels = r.task() == Task.AVE ? Tensor.empty(meta, Shape.of(rows), DType.I32)
                     : Tensor.empty(meta, Shape.of(r.batch(), AvvpHead.CLASSES));
-            if (r.method().equalsIgnoreCase(BACKPROP_BOUND)) {
-                try (BackpropBound bound = new BackpropBound(r.task(), visual, audio, img, mel, r.lcd().commonWidth(), 0)) {
+            PooledBaseline.Kind baseline = PooledBaseline.Kind.byName(r.method());
+            if (baseline != null) {
+                try (PooledBaseline bound = new PooledBaseline(baseline, r.task(), visual, audio, img, mel, r.lcd().commonWidth(), 0)) {
+                    java.util.List<Tensor> params = new java.util.ArrayList<>(bound.trainableParameters());
+                    if (baseline == PooledBaseline.Kind.FULL) {
+                        params.addAll(visual.module().trainableParameters());
+                        params.addAll(audio.module().trainableParameters());
+                    }
                     if (r.inference()) {
                         try (var g = GradMode.noGrad()) {
                             bound.loss(frames, audioIn, labels, r.batch(), r.segments()).close();
                         }
                     } else {
-                        try (AdamW opt = new AdamW(bound.trainableParameters(), 1e-3f, 0.01f)) {
+                        try (AdamW opt = new AdamW(params, 1e-3f, 0.01f)) {
                             for (int step = 0; step < 2; step++) {
                                 opt.zeroGrad();
                                 try (Scope s = Scope.open()) {
@@ -121,10 +128,12 @@ public final class MemoryPlanner {
                                 }
                                 opt.step();
                             }
-                            bound.zeroGrad();
+                            opt.zeroGrad();
                         }
                     }
-                    return result(r, ledger, before, bound.parameterCount(), visual, audio);
+                    long trainable = params.stream().mapToLong(Tensor::numel).sum();
+                    long frozen = visual.module().parameterCount() + audio.module().parameterCount() + bound.parameterCount() - trainable;
+                    return result(r, ledger, before, trainable, frozen);
                 }
             }
             try (MettleModel model = new MettleModel(r.task(), visual, audio, r.lcd(), 0)) {
@@ -150,18 +159,17 @@ public final class MemoryPlanner {
                         model.zeroGrad();
                     }
                 }
-                return result(r, ledger, before, model.parameterCount(), visual, audio);
+                return result(r, ledger, before, model.parameterCount(), visual.module().parameterCount() + audio.module().parameterCount());
             }
         }
     }
 
-    private static Result result(Request r, MemoryLedger ledger, MemoryLedger.Snapshot before, long trainable, Backbone visual, Backbone audio) {
+    private static Result result(Request r, MemoryLedger ledger, MemoryLedger.Snapshot before, long trainable, long frozen) {
         MemoryLedger.Snapshot after = ledger.snapshot();
         Map<MemoryCategory, Long> byCategory = new EnumMap<>(MemoryCategory.class);
         for (MemoryCategory c : MemoryCategory.values()) {
             byCategory.put(c, after.peak(c) - before.live(c));
         }
-        long frozen = visual.module().parameterCount() + audio.module().parameterCount();
         return new Result(r, after.peakTotal() - before.liveTotal(), byCategory, trainable, frozen, trainable * 4L);
     }
 

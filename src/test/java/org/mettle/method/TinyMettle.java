@@ -28,6 +28,14 @@ final class TinyMettle {
         return b;
     }
 
+    static int[] frameShape(int rows) {
+        return new int[] {rows, 3, 64, 64};
+    }
+
+    static int[] melShape(int rows) {
+        return new int[] {rows, AUDIO_FRAMES, HtsatModels.config(AUDIO).melBins()};
+    }
+
     static Tensor frames(Backend be, Random random, int rows) {
         return Tensor.randn(be, random, 1f, rows, 3, 64, 64);
     }
