@@ -15,7 +15,9 @@ import org.mettle.train.AdamW;
 
 /**
  * Wall-clock training step time of Mettle (plain and low-memory) against the pooled baselines on the CPU backend,
- * random inputs, AVE. A benchmark, not a test: numbers depend on the machine and its load.
+ * random inputs, AVE. A benchmark, not a test: numbers depend on the machine and its load. Run it with the launcher's
+ * JVM flags ({@code -XX:+UseParallelGC -XX:MaxRAMPercentage=75}): with the default G1 heap the baselines ran several
+ * times slower here.
  * Usage: {@code StepBenchmark VISUAL AUDIO BATCH SEGMENTS STEPS}.
  */
 public final class StepBenchmark {
@@ -84,12 +86,17 @@ public final class StepBenchmark {
                 System.out.println(lines.get(lines.size() - 1));
             }
         }
-        System.out.printf(Locale.ROOT, "visual %s, audio %s, batch %d x %d segments, %d timed steps after 1 warm-up, %s%n", visualArch, audioArch,
-                batch, segments, steps, cpu.describe());
+        System.out.printf(Locale.ROOT, "visual %s, audio %s, batch %d x %d segments, %d timed steps after %d warm-up steps each, %s%n", visualArch, audioArch,
+                batch, segments, steps, WARMUP_STEPS, cpu.describe());
     }
 
+    /** JIT warm-up matters: the first steps of a fresh JVM run several times slower than the steady state. */
+    private static final int WARMUP_STEPS = 3;
+
     private static double time(Runnable step, int steps) {
-        step.run();
+        for (int i = 0; i < WARMUP_STEPS; i++) {
+            step.run();
+        }
         long t0 = System.nanoTime();
         for (int i = 0; i < steps; i++) {
             step.run();
