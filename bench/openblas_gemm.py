@@ -51,6 +51,10 @@ def main():
     if len(args.sizes) not in (0, 3, 4, 5):
         p.error("give m n k, optionally warmup and iters")
     m, n, k, warmup, iters = v
+    blas = blas_alternative()
+    if "openblas-pthread" not in blas:
+        print(f"warning: libblas.so.3 is {blas}, not OpenBLAS (pthread); "
+              "select it with update-alternatives --config libblas.so.3-x86_64-linux-gnu", file=sys.stderr)
     t = str(args.threads)
     os.environ["OPENBLAS_NUM_THREADS"] = t
     os.environ["OMP_NUM_THREADS"] = t
@@ -79,7 +83,7 @@ def main():
         **({"batch": batch} if batch else {}), "m": m, "n": n, "k": k,
         "ms": round(med, 4), "min_ms": round(times[0], 4), "gflops": round(flops / (med * 1e6), 2),
         "threads": torch.get_num_threads(), "openblas_threads": openblas_threads(),
-        "blas": blas_alternative(), "torch": torch.__version__,
+        "blas": blas, "torch": torch.__version__,
     }))
 
 

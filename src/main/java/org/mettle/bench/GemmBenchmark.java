@@ -9,9 +9,13 @@ import org.mettle.backend.cpu.GemmKernel;
 
 /**
  * Times the CPU sgemm (C = A * B, row-major, no transposes, beta = 0) with {@link Gemm#kernel()}: median and best
- * of {@code iters} timed calls after {@code warmup} untimed ones (which also let the JIT compile the kernel).
+ * of {@code iters} timed calls after {@code warmup} untimed ones, continued for at least 1.5 s so that the JIT
+ * has compiled the kernels (warmup = 0 skips warm-up entirely).
  */
 public final class GemmBenchmark {
+    /** Warm-up time when warmup > 0 (see {@link #time}). */
+    private static final long MIN_WARMUP_NS = 1_500_000_000L;
+
     private GemmBenchmark() {}
 
     /** One measurement; {@code ms} is the median, gflops = 2mnk / median. */
@@ -109,9 +113,14 @@ public final class GemmBenchmark {
         }
     }
 
-    /** Sorted wall times in milliseconds of {@code iters} calls after {@code warmup} untimed calls. */
+    /**
+     * Sorted wall times in milliseconds of {@code iters} calls after at least {@code warmup} untimed calls and at
+     * least {@link #MIN_WARMUP_NS} of warm-up: C2 takes a good part of a second to compile the Vector API
+     * kernels, so a count alone would time interpreted code at small sizes.
+     */
     private static double[] time(int warmup, int iters, Runnable call) {
-        for (int i = 0; i < warmup; i++) {
+        long start = System.nanoTime();
+        for (int i = 0; i < warmup || (warmup > 0 && System.nanoTime() - start < MIN_WARMUP_NS); i++) {
             call.run();
         }
         double[] ms = new double[iters];

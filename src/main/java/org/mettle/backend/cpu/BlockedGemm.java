@@ -1,5 +1,7 @@
 package org.mettle.backend.cpu;
 
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
 /**
  * The GotoBLAS/BLIS loop nest shared by the scalar and vector kernels; subclasses supply the register-tiled
  * micro-kernel (and may override packing). For each column block of op(B) (at most NC wide and 8 MiB packed),
@@ -12,8 +14,6 @@ package org.mettle.backend.cpu;
 abstract class BlockedGemm implements GemmKernel {
     /** Below this m*n*k a call runs on the calling thread: forking would cost more than it saves. */
     private static final long PARALLEL_MIN_MNK = 1L << 18;
-    /** Smallest B-packing job worth splitting across threads, in floats. */
-    private static final int PARALLEL_PACK_MIN_FLOATS = 1 << 15;
     /** Row blocks thinner than this would re-read op(B) too often; such products split columns instead. */
     private static final int MIN_ROWS_PER_ITEM = 32;
     /** Single-threaded products up to this m*n*k skip most packing (see gemmDirect). */
@@ -151,28 +151,30 @@ abstract class BlockedGemm implements GemmKernel {
             gemmDirect(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, ws);
             return;
         }
-        // All of op(B)'s depth is packed at once for a column block, so each thread then runs its rows through
-        // every depth slice without waiting for the others: two fork-joins per column block.
+        // Each column block of op(B) is packed for its whole depth, so that every work item runs its rows
+        // through all depth slices without waiting for the others. Multi-threaded, the B micro-panels are packed
+        // on demand by whichever thread needs one first: a single fork-join per column block (waking the pool's
+        // workers costs tens of microseconds, more on a busy or idle VM).
         int ncStep = Math.min(ncMax, Math.max(nr, PACKED_B_BUDGET_FLOATS / k / nr * nr));
+        int slices = ceilDiv(k, kcMax);
         for (int jc = 0; jc < n; jc += ncStep) {
             int nc = Math.min(ncStep, n - jc);
             int panels = ceilDiv(nc, nr);
             float[] pb = ws.packedB(panels * nr * k);
-            final int jc0 = jc;
-            if (par && panels > 1 && (long) panels * nr * k >= PARALLEL_PACK_MIN_FLOATS) {
-                CpuParallel.parallelFor(panels, 1,
-                        (p0, p1) -> packAllDepths(transB, b, bOff, ldb, n, k, jc0, panels, p0, p1, pb, WORKSPACE.get()));
-            } else {
-                packAllDepths(transB, b, bOff, ldb, n, k, jc0, panels, 0, panels, pb, ws);
-            }
             if (!par) {
+                PackedBlock block = new PackedBlock(transB, b, bOff, ldb, n, jc, nc, panels, slices, pb, false);
+                for (int pc = 0; pc < k; pc += kcMax) {
+                    packB(transB, b, bOff, ldb, n, jc, pc, Math.min(kcMax, k - pc), 0, panels, pb, panels * nr * pc,
+                            ws);
+                }
                 int mc = Math.min(mcMax, roundUp(m, mr));
                 for (int ic = 0; ic < m; ic += mc) {
-                    multiplyBlock(transA, a, aOff, lda, alpha, beta, ic, Math.min(mc, m - ic), k,
-                            pb, jc, nc, panels, 0, panels, c, cOff, ldc, ws);
+                    multiplyBlock(transA, a, aOff, lda, alpha, beta, ic, Math.min(mc, m - ic), k, block, 0, panels,
+                            c, cOff, ldc, ws);
                 }
                 continue;
             }
+            PackedBlock block = new PackedBlock(transB, b, bOff, ldb, n, jc, nc, panels, slices, pb, true);
             // About four equal work items per thread, so work stealing can even out a core shared with other
             // work. Tall products split rows (each item packs its own A rows); short ones split the columns.
             int target = 4 * threads;
@@ -193,10 +195,79 @@ abstract class BlockedGemm implements GemmKernel {
                     int part = item % parts;
                     int p0 = (int) ((long) panels * part / parts);
                     int p1 = (int) ((long) panels * (part + 1) / parts);
-                    multiplyBlock(transA, a, aOff, lda, alpha, beta, ic, Math.min(mc, m - ic), k,
-                            pb, jc0, nc, panels, p0, p1, c, cOff, ldc, w);
+                    multiplyBlock(transA, a, aOff, lda, alpha, beta, ic, Math.min(mc, m - ic), k, block, p0, p1,
+                            c, cOff, ldc, w);
                 }
             });
+        }
+    }
+
+    /**
+     * One column block of op(B), packed for every depth slice: slice pc starts at panels*nr*pc. When shared by
+     * several threads, each micro-panel of each slice is packed by the first thread that needs it.
+     */
+    private final class PackedBlock {
+        private static final int TODO = 0;
+        private static final int BUSY = 1;
+        private static final int READY = 2;
+        private static final int FAILED = 3;
+
+        final boolean transB;
+        final float[] b;
+        final int bOff;
+        final int ldb;
+        final int n;
+        final int jc;
+        final int nc;
+        final int panels;
+        final float[] pb;
+        /** Per (slice, micro-panel) state; null when the block was packed in full beforehand. */
+        private final AtomicIntegerArray state;
+
+        PackedBlock(boolean transB, float[] b, int bOff, int ldb, int n, int jc, int nc, int panels, int slices,
+                    float[] pb, boolean onDemand) {
+            this.transB = transB;
+            this.b = b;
+            this.bOff = bOff;
+            this.ldb = ldb;
+            this.n = n;
+            this.jc = jc;
+            this.nc = nc;
+            this.panels = panels;
+            this.pb = pb;
+            this.state = onDemand ? new AtomicIntegerArray(slices * panels) : null;
+        }
+
+        /** Makes sure micro-panel {@code panel} of the slice starting at depth pc is packed. */
+        void ensure(int pc, int kc, int panel, Workspace ws) {
+            if (state == null) {
+                return;
+            }
+            int i = pc / kcMax * panels + panel;
+            int s = state.get(i);
+            if (s == READY) {
+                return;
+            }
+            if (s == TODO && state.compareAndSet(i, TODO, BUSY)) {
+                try {
+                    packB(transB, b, bOff, ldb, n, jc, pc, kc, panel, panel + 1, pb, panels * nr * pc, ws);
+                } catch (RuntimeException | Error e) {
+                    state.set(i, FAILED);
+                    throw e;
+                }
+                state.set(i, READY);
+                return;
+            }
+            for (int spins = 0; (s = state.get(i)) != READY; spins++) {
+                if (s == FAILED) {
+                    throw new IllegalStateException("sgemm: packing op(B) failed in another thread");
+                }
+                if (spins < 1000) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
         }
     }
 
@@ -288,38 +359,31 @@ abstract class BlockedGemm implements GemmKernel {
         return ld >= 1024 && ld % 1024 == 0;
     }
 
-    /** Packs micro-panels [p0, p1) of a column block for every depth slice; slice pc starts at panels*nr*pc. */
-    private void packAllDepths(boolean transB, float[] b, int bOff, int ldb, int n, int k, int jc, int panels,
-                               int p0, int p1, float[] pb, Workspace ws) {
-        for (int pc = 0; pc < k; pc += kcMax) {
-            packB(transB, b, bOff, ldb, n, jc, pc, Math.min(kcMax, k - pc), p0, p1, pb, panels * nr * pc, ws);
-        }
-    }
-
-    /** C rows [ic, ic + rows) x micro-panels [p0, p1) of the packed column block, over the whole depth. */
+    /** C rows [ic, ic + rows) x micro-panels [p0, p1) of a packed column block, over the whole depth. */
     private void multiplyBlock(boolean transA, float[] a, int aOff, int lda, float alpha, float beta, int ic,
-                               int rows, int k, float[] pb, int jc, int nc, int panels, int p0, int p1,
-                               float[] c, int cOff, int ldc, Workspace ws) {
+                               int rows, int k, PackedBlock block, int p0, int p1, float[] c, int cOff, int ldc,
+                               Workspace ws) {
         for (int pc = 0; pc < k; pc += kcMax) {
             int kc = Math.min(kcMax, k - pc);
             float[] pa = ws.packedA(roundUp(rows, mr) * kc);
             packA(transA, a, aOff, lda, alpha, ic, rows, pc, kc, pa, ws);
-            macroKernel(pa, ic, rows, pb, panels * nr * pc, jc, nc, p0, p1, kc, pc > 0 || beta != 0f,
-                    c, cOff, ldc, ws);
+            macroKernel(pa, ic, rows, block, pc, kc, p0, p1, pc > 0 || beta != 0f, c, cOff, ldc, ws);
         }
     }
 
-    /** Multiplies a packed A block (rows starting at row ic) by packed B micro-panels [p0, p1) into C. */
-    private void macroKernel(float[] pa, int ic, int rows, float[] pb, int pbOff, int jc, int nc, int p0, int p1,
-                             int kc,
+    /** Multiplies a packed A block (rows starting at row ic) by micro-panels [p0, p1) of a depth slice. */
+    private void macroKernel(float[] pa, int ic, int rows, PackedBlock block, int pc, int kc, int p0, int p1,
                              boolean accumulate, float[] c, int cOff, int ldc, Workspace ws) {
+        float[] pb = block.pb;
+        int sliceOff = block.panels * nr * pc;
         for (int panel = p0; panel < p1; panel++) {
+            block.ensure(pc, kc, panel, ws);
             int j = panel * nr;
-            int cols = Math.min(nr, nc - j);
-            int bIdx = pbOff + j * kc;
+            int cols = Math.min(nr, block.nc - j);
+            int bIdx = sliceOff + j * kc;
             for (int ir = 0; ir < rows; ir += mr) {
                 int h = Math.min(mr, rows - ir);
-                int cIdx = cOff + (ic + ir) * ldc + jc + j;
+                int cIdx = cOff + (ic + ir) * ldc + block.jc + j;
                 tile(h, cols, kc, pa, ir * kc, 1, mr, pb, bIdx, nr, 1f, c, cIdx, ldc, accumulate, ws);
             }
         }
