@@ -62,6 +62,19 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
+    // Package-private access for AdamWState (checkpoints): the parameters, the live moment map and the step counter.
+    List<Tensor> params() {
+        return params;
+    }
+
+    Map<Tensor, Tensor[]> moments() {
+        return moments;
+    }
+
+    void setStepCount(int value) {
+        step = value;
+    }
+
     public void zeroGrad() {
         for (Tensor p : params) {
             p.zeroGrad();
