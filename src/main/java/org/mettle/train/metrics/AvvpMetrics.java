@@ -1,7 +1,9 @@
 package org.mettle.train.metrics;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * AVVP evaluation with the LLP protocol (Tian et al., ECCV 2020), following the semantics of its public
@@ -44,6 +46,21 @@ public final class AvvpMetrics {
 
     /** Dataset result: segment-level and event-level scores, averaged over {@code videos}. */
     public record Result(Scores segment, Scores event, int videos) {
+        /** Flat named scores (fractions in [0, 1]) in a fixed order, for JSON-lines logs. */
+        public Map<String, Double> asMap() {
+            Map<String, Double> out = new LinkedHashMap<>();
+            out.put("seg_audio", segment.audio());
+            out.put("seg_visual", segment.visual());
+            out.put("seg_av", segment.audioVisual());
+            out.put("seg_type_av", segment.typeAv());
+            out.put("seg_event_av", segment.eventAv());
+            out.put("event_audio", event.audio());
+            out.put("event_visual", event.visual());
+            out.put("event_av", event.audioVisual());
+            out.put("event_type_av", event.typeAv());
+            out.put("event_event_av", event.eventAv());
+            return out;
+        }
     }
 
     private final List<Scores> segmentScores = new ArrayList<>();
@@ -57,6 +74,21 @@ public final class AvvpMetrics {
         checkSameShape(predAudio, predVisual, "audio prediction", "visual prediction");
         segmentScores.add(segmentLevel(predAudio, predVisual, truthAudio, truthVisual));
         eventScores.add(eventLevel(predAudio, predVisual, truthAudio, truthVisual));
+    }
+
+    /**
+     * Adds one video from model outputs and eval-CSV events: segment probabilities {@code [segment][class]},
+     * video-level probabilities {@code [class]} (the mask; {@code null} for none), thresholded with
+     * {@code threshold} (0.5 in LLP); truth built by {@link #labelMatrix}.
+     */
+    public void addVideo(float[][] segmentAudio, float[][] segmentVisual, float[] videoAudio, float[] videoVisual,
+            List<Event> audioEvents, List<Event> visualEvents, double threshold) {
+        boolean[][] predAudio = binarize(segmentAudio, videoAudio, threshold);
+        boolean[][] predVisual = binarize(segmentVisual, videoVisual, threshold);
+        int numClasses = predAudio.length;
+        int numSegments = segmentAudio.length;
+        addVideo(predAudio, predVisual, labelMatrix(audioEvents, numClasses, numSegments),
+                labelMatrix(visualEvents, numClasses, numSegments));
     }
 
     public int videos() {

@@ -189,6 +189,28 @@ class AvvpMetricsTest {
     }
 
     @Test
+    void addVideoFromProbabilitiesAndCsvEventsMatchesTheMatrixPath() {
+        // 2 segments x 2 classes. Audio: class 0 on at both segments (video 0.9), class 1 segment prob 0.8 but
+        // video prob 0.3 -> masked. Truth audio: class 0 over [0,2). Visual: nothing predicted, nothing true.
+        // Audio: class 0 TP2 -> 1, class 1 silent -> audio 1; visual and AV 1; Event@AV 1.
+        float[][] segAudio = {{0.9f, 0.8f}, {0.6f, 0.1f}};
+        float[][] segVisual = {{0.1f, 0.2f}, {0.3f, 0.4f}};
+        AvvpMetrics metrics = new AvvpMetrics();
+        metrics.addVideo(segAudio, segVisual, new float[] {0.9f, 0.3f}, new float[] {0.2f, 0.2f},
+                List.of(new Event(0, 0, 2)), List.of(), AvvpMetrics.DEFAULT_THRESHOLD);
+        Result result = metrics.result();
+        assertScores(result.segment(), 1, 1, 1, 1);
+        assertScores(result.event(), 1, 1, 1, 1);
+        assertEquals(List.of("seg_audio", "seg_visual", "seg_av", "seg_type_av", "seg_event_av", "event_audio",
+                "event_visual", "event_av", "event_type_av", "event_event_av"),
+                List.copyOf(result.asMap().keySet()));
+        // Without the mask class 1 fires at segment 0 with no truth: audio = (1 + 0) / 2 = 1/2.
+        AvvpMetrics unmasked = new AvvpMetrics();
+        unmasked.addVideo(segAudio, segVisual, null, null, List.of(new Event(0, 0, 2)), List.of(), 0.5);
+        assertEquals(0.5, unmasked.result().segment().audio(), EPS);
+    }
+
+    @Test
     void mismatchedShapesAndEmptyResultAreRejected() {
         AvvpMetrics metrics = new AvvpMetrics();
         IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
