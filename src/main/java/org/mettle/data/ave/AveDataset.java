@@ -1,6 +1,5 @@
 package org.mettle.data.ave;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,7 +8,6 @@ import java.util.Map;
 import org.mettle.data.loader.AnnotationLines;
 import org.mettle.data.loader.ClipMedia;
 import org.mettle.data.loader.DataFormatException;
-import org.mettle.data.loader.FrameFiles;
 import org.mettle.data.loader.MissingMedia;
 import org.mettle.data.loader.ReadReport;
 import org.mettle.data.loader.Split;
@@ -24,8 +22,8 @@ import org.mettle.data.loader.Split;
 public final class AveDataset {
     public static final String HEADER_LINE = "header line";
     public static final String BLANK_LINE = "blank line";
-    public static final String MISSING_FRAMES = "missing frames";
-    public static final String MISSING_AUDIO = "missing audio";
+    public static final String MISSING_FRAMES = ClipMedia.MISSING_FRAMES;
+    public static final String MISSING_AUDIO = ClipMedia.MISSING_AUDIO;
 
     private final List<AveSample> samples;
     private final ReadReport report;
@@ -162,31 +160,7 @@ public final class AveDataset {
     }
 
     private static ClipMedia findMedia(AveLayout layout, Entry e, Path file, ReadReport.Builder report) {
-        Path audio = layout.audioOf(e.videoId);
-        if (layout.missingMedia() == MissingMedia.IGNORE) {
-            return new ClipMedia(e.videoId, List.of(), audio);
-        }
-        Path dir = layout.framesOf(e.videoId);
-        List<Path> frames = FrameFiles.list(dir);
-        String problem = null;
-        String reason = null;
-        if (frames.size() < layout.segments()) {
-            reason = MISSING_FRAMES;
-            problem = Files.isDirectory(dir)
-                    ? dir + " holds " + frames.size() + " image files but the " + layout.segments() + " segments need at least one each"
-                    : "frame directory " + dir + " does not exist";
-        } else if (!Files.isRegularFile(audio)) {
-            reason = MISSING_AUDIO;
-            problem = "audio file " + audio + " does not exist";
-        }
-        if (problem == null) {
-            return new ClipMedia(e.videoId, FrameFiles.group(frames, layout.segments()), audio);
-        }
-        if (layout.missingMedia() == MissingMedia.ERROR) {
-            throw new DataFormatException(file, e.line, "video " + e.videoId + ": " + problem
-                    + " (extract frames and audio with ffmpeg, see docs/data.md, or read with MissingMedia.SKIP)");
-        }
-        report.skip(reason, file, e.line, "video " + e.videoId + ": " + problem);
-        return null;
+        return ClipMedia.locate(e.videoId, layout.framesOf(e.videoId), layout.audioOf(e.videoId), layout.segments(),
+                layout.missingMedia(), file, e.line, report);
     }
 }

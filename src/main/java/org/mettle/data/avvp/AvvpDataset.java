@@ -1,6 +1,5 @@
 package org.mettle.data.avvp;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,7 +10,6 @@ import java.util.TreeSet;
 import org.mettle.data.loader.AnnotationLines;
 import org.mettle.data.loader.ClipMedia;
 import org.mettle.data.loader.DataFormatException;
-import org.mettle.data.loader.FrameFiles;
 import org.mettle.data.loader.MissingMedia;
 import org.mettle.data.loader.ReadReport;
 import org.mettle.data.loader.Split;
@@ -25,8 +23,8 @@ import org.mettle.data.loader.Split;
  */
 public final class AvvpDataset {
     public static final String BLANK_LINE = "blank line";
-    public static final String MISSING_FRAMES = "missing frames";
-    public static final String MISSING_AUDIO = "missing audio";
+    public static final String MISSING_FRAMES = ClipMedia.MISSING_FRAMES;
+    public static final String MISSING_AUDIO = ClipMedia.MISSING_AUDIO;
     public static final String OTHER_SPLIT_EVENT = "event row of a video outside this split";
 
     private final List<AvvpSample> samples;
@@ -196,31 +194,7 @@ public final class AvvpDataset {
     }
 
     private static ClipMedia findMedia(AvvpLayout layout, Row r, Path file, ReadReport.Builder report) {
-        Path audio = layout.audioOf(r.filename);
-        if (layout.missingMedia() == MissingMedia.IGNORE) {
-            return new ClipMedia(r.filename, List.of(), audio);
-        }
-        Path dir = layout.framesOf(r.filename);
-        List<Path> frames = FrameFiles.list(dir);
-        String reason = null;
-        String problem = null;
-        if (frames.size() < layout.segments()) {
-            reason = MISSING_FRAMES;
-            problem = Files.isDirectory(dir)
-                    ? dir + " holds " + frames.size() + " image files but the " + layout.segments() + " segments need at least one each"
-                    : "frame directory " + dir + " does not exist";
-        } else if (!Files.isRegularFile(audio)) {
-            reason = MISSING_AUDIO;
-            problem = "audio file " + audio + " does not exist";
-        }
-        if (problem == null) {
-            return new ClipMedia(r.filename, FrameFiles.group(frames, layout.segments()), audio);
-        }
-        if (layout.missingMedia() == MissingMedia.ERROR) {
-            throw new DataFormatException(file, r.line, "video " + r.filename + ": " + problem
-                    + " (extract frames and audio with ffmpeg, see docs/data.md, or read with MissingMedia.SKIP)");
-        }
-        report.skip(reason, file, r.line, "video " + r.filename + ": " + problem);
-        return null;
+        return ClipMedia.locate(r.filename, layout.framesOf(r.filename), layout.audioOf(r.filename), layout.segments(),
+                layout.missingMedia(), file, r.line, report);
     }
 }
