@@ -344,8 +344,8 @@ def htsat_logmel(x, dtype):
 # (case, input, first sample, samples or None, mode). Resampling in float32 (torchaudio's float32 vs float64 runs differ
 # by ~3e-6) moves quiet mel bins by up to ~0.25 dB, so the front end itself is checked on identical 32 kHz samples:
 #   native: the WAV is at 32 kHz;  stored: "<case>.input" holds torchaudio's float32 resampling to 32 kHz;
-#   end_to_end: Java resamples with its own Resampler; "out32" is torchaudio resample + float32 front end, the
-#   pipeline as users run it, "out64" the same in float64.
+#   end_to_end: Java resamples with its own Resampler (in double); "out32" is torchaudio resample + float32 front end,
+#   the pipeline as users run it, "out64" the same in float64 (torchaudio resample on the float64 waveform).
 HTSAT_CASES = [
     ("chirp_32k", "synth_chirp_32k", 0, None, "native"),
     ("bell_32k", "real_bell_32k", 0, None, "native"),
@@ -353,6 +353,8 @@ HTSAT_CASES = [
     ("voice_48k_torch_resampled", "real_voice_48k", 2400, 4800, "stored"),
     ("chime_44k_end_to_end", "real_chime_44k", 0, None, "end_to_end"),
     ("voice_16k_end_to_end", "real_voice_16k", 1600, 4000, "end_to_end"),
+    ("voice_48k_end_to_end", "real_voice_48k", 0, 4800, "end_to_end"),
+    ("pluck_11025_end_to_end", "real_pluck_pcm16", 0, None, "end_to_end"),
 ]
 
 

@@ -12,7 +12,6 @@ import java.util.stream.IntStream;
 import org.mettle.data.ave.AveClasses;
 import org.mettle.data.image.ImageEncoder;
 import org.mettle.data.loader.Split;
-import org.mettle.data.video.PcmWav;
 
 /**
  * A synthetic AVE dataset in the real layout (Annotations.txt, trainSet/valSet/testSet.txt, frames/VID/, audio/VID.wav).
@@ -128,7 +127,7 @@ public final class SyntheticAve {
             throw new UncheckedIOException("cannot write frames of " + vid + ": " + ex.getMessage(), ex);
         }
         float[] audio = ToneSynth.render(voices, 1.0, o.sampleRate(), o.noise(), rng, classes);
-        PcmWav.write(root.resolve("audio").resolve(vid + ".wav"), audio, o.sampleRate());
+        ToneSynth.writeWav(root.resolve("audio").resolve(vid + ".wav"), audio, o.sampleRate());
         return new Video(vid, split, c, start, end, labels, visible, audible);
     }
 

@@ -14,7 +14,6 @@ import org.mettle.data.avs.AvsSubset;
 import org.mettle.data.image.BinaryMask;
 import org.mettle.data.image.ImageEncoder;
 import org.mettle.data.loader.Split;
-import org.mettle.data.video.PcmWav;
 
 /**
  * Synthetic AVSBench data in the released layouts (see {@link org.mettle.data.avs.AvsDataset}): 5 one-second frames
@@ -146,7 +145,7 @@ public final class SyntheticAvs {
         Path wav = subset == AvsSubset.S4
                 ? data.resolve("audio_wav").resolve(split.id()).resolve(category).resolve(name + ".wav")
                 : data.resolve("audio_wav").resolve(split.id()).resolve(name + ".wav");
-        PcmWav.write(wav, audio, o.sampleRate());
+        ToneSynth.writeWav(wav, audio, o.sampleRate());
         return new Video(name, subset, split, category, soundingPerFrame, masks);
     }
 

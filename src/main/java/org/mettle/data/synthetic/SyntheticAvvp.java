@@ -12,7 +12,6 @@ import java.util.stream.IntStream;
 import org.mettle.data.avvp.LlpClasses;
 import org.mettle.data.image.ImageEncoder;
 import org.mettle.data.loader.Split;
-import org.mettle.data.video.PcmWav;
 
 /**
  * A synthetic LLP (AVVP) dataset in the real layout: AVVP_train.csv / AVVP_val_pd.csv / AVVP_test_pd.csv with weak
@@ -134,7 +133,7 @@ public final class SyntheticAvvp {
         } catch (IOException ex) {
             throw new UncheckedIOException("cannot write frames of " + filename + ": " + ex.getMessage(), ex);
         }
-        PcmWav.write(root.resolve("audio").resolve(filename + ".wav"), ToneSynth.render(voices, 1.0, o.sampleRate(), o.noise(), rng, classes),
+        ToneSynth.writeWav(root.resolve("audio").resolve(filename + ".wav"), ToneSynth.render(voices, 1.0, o.sampleRate(), o.noise(), rng, classes),
                 o.sampleRate());
         return new Video(filename, split, chosen.stream().mapToInt(Integer::intValue).toArray(), audioEvents, visualEvents);
     }

@@ -1,7 +1,13 @@
 package org.mettle.data.synthetic;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.mettle.data.audio.WavEncoding;
+import org.mettle.data.audio.WavWriter;
 
 /**
  * Mixes class sounds into a mono track: per one-second segment, the classes heard and their gains. Phases run on
@@ -13,6 +19,17 @@ final class ToneSynth {
 
     /** A class heard in a segment at a gain. */
     record Voice(int classIndex, double gain) {}
+
+    /** Writes a clip as a mono 16-bit PCM WAV (atomically), creating its directory first. */
+    static void writeWav(Path file, float[] samples, int sampleRate) {
+        Path dir = file.toAbsolutePath().getParent();
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create directory " + dir + " for " + file.getFileName() + ": " + e.getMessage(), e);
+        }
+        WavWriter.writeMono(file, samples, sampleRate, WavEncoding.PCM_S16);
+    }
 
     /**
      * voices.get(s) are the voices of segment s (segmentSeconds long); white noise of the given level is added.

@@ -1,22 +1,19 @@
 package org.mettle.data.video;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import javax.sound.sampled.AudioFileFormat;
 import javax.sound.sampled.AudioFormat;
 import javax.sound.sampled.AudioInputStream;
 import javax.sound.sampled.AudioSystem;
 import javax.sound.sampled.UnsupportedAudioFileException;
 
 /**
- * Minimal 16-bit PCM WAV I/O through javax.sound.sampled, for the synthetic datasets and ffmpeg's audio. The full
- * WAV reader (all PCM widths, float, torchaudio scaling) is {@code org.mettle.data.audio}'s; this one reads the
- * 16-bit PCM files we write and ffmpeg produces.
+ * Minimal 16-bit PCM WAV reading through javax.sound.sampled, for {@link MediaSource} and ffmpeg's raw s16 output.
+ * Files are written with {@code org.mettle.data.audio.WavWriter}; the full WAV reader (all PCM widths, float,
+ * torchaudio's scaling) is {@code org.mettle.data.audio.WavReader}.
  */
 public final class PcmWav {
     private PcmWav() {}
@@ -28,18 +25,6 @@ public final class PcmWav {
         }
     }
 
-    /** 16-bit little-endian PCM bytes of samples (clipped to [-1, 1], scaled by 32767, rounded). */
-    public static byte[] toPcm16(float[] samples) {
-        byte[] b = new byte[samples.length * 2];
-        for (int i = 0; i < samples.length; i++) {
-            float x = samples[i];
-            int v = Float.isNaN(x) ? 0 : Math.round(Math.max(-1f, Math.min(1f, x)) * 32767f);
-            b[2 * i] = (byte) v;
-            b[2 * i + 1] = (byte) (v >> 8);
-        }
-        return b;
-    }
-
     /** Little-endian signed 16-bit PCM to floats, value / 32768 as torchaudio.load scales it. */
     public static float[] fromPcm16(byte[] pcm, int length) {
         float[] out = new float[length / 2];
@@ -47,36 +32,6 @@ public final class PcmWav {
             out[i] = (short) ((pcm[2 * i] & 0xFF) | (pcm[2 * i + 1] << 8)) / 32768f;
         }
         return out;
-    }
-
-    /** Writes a mono 16-bit PCM WAV, through a temp file in the same directory renamed into place. */
-    public static void write(Path file, float[] samples, int sampleRate) {
-        if (sampleRate <= 0) {
-            throw new IllegalArgumentException("sample rate must be positive, got " + sampleRate);
-        }
-        AudioFormat fmt = new AudioFormat(AudioFormat.Encoding.PCM_SIGNED, sampleRate, 16, 1, 2, sampleRate, false);
-        byte[] pcm = toPcm16(samples);
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = null;
-        try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-            try (AudioInputStream in = new AudioInputStream(new ByteArrayInputStream(pcm), fmt, samples.length)) {
-                AudioSystem.write(in, AudioFileFormat.Type.WAVE, tmp.toFile());
-            }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            tmp = null;
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot write WAV file " + file + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort: the original error is the one to report
-                }
-            }
-        }
     }
 
     /** Reads a 16-bit PCM WAV, channels averaged to mono. */

@@ -10,6 +10,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
+import org.mettle.data.audio.WavEncoding;
+import org.mettle.data.audio.WavWriter;
 import org.mettle.data.image.ImageDecoder;
 import org.mettle.data.image.ImageReadException;
 import org.mettle.data.image.RgbImage;
@@ -91,7 +93,9 @@ public final class VideoDecoder {
             for (int k = 0; k < d.frames().size(); k++) {
                 FrameDirs.writePng(d.frames().get(k), tmpDir.resolve(String.format(Locale.ROOT, "%05d.png", k)));
             }
-            PcmWav.write(wavFile, d.audio(), d.sampleRate());
+            Files.createDirectories(wavFile.toAbsolutePath().getParent());
+            // the samples are ffmpeg's s16 / 32768, so this writes ffmpeg's PCM back bit for bit
+            WavWriter.writeMono(wavFile, d.audio(), d.sampleRate(), WavEncoding.PCM_S16);
             if (Files.isDirectory(framesDir)) {
                 try (Stream<Path> s = Files.list(tmpDir)) {
                     for (Path f : s.toList()) {

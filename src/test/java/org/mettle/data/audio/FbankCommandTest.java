@@ -67,6 +67,17 @@ class FbankCommandTest {
     }
 
     @Test
+    void htsatKindResamplesInDoubleToTheFloat64Reference() {
+        Path out = dir.resolve("chime.safetensors");
+        assertEquals(0, run("--input", AudioGolden.wav("real_chime_44k").toString(), "--output", out.toString(), "--kind", "htsat"));
+        try (SafetensorsFile f = SafetensorsFile.open(out); AudioGolden g = AudioGolden.open("htsat.safetensors")) {
+            // every bin, quiet ones included: torchaudio float64 resample + float64 log-mel
+            double err = AudioGolden.maxAbsDiff(f.readFloats("fbank"), g.floats("chime_44k_end_to_end.out64"), "cli htsat 44.1k");
+            assertTrue(err <= 1e-3, "CLI htsat output of a 44.1 kHz file differs by " + err + " dB");
+        }
+    }
+
+    @Test
     void mistakesGiveOneClearLine() {
         String wav = AudioGolden.wav("real_bell_32k").toString();
         String out = dir.resolve("x.safetensors").toString();

@@ -18,6 +18,7 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mettle.data.audio.WavReader;
 import org.mettle.data.ave.AveClasses;
 import org.mettle.data.ave.AveDataset;
 import org.mettle.data.ave.AveSample;
@@ -31,7 +32,6 @@ import org.mettle.data.image.BinaryMask;
 import org.mettle.data.image.ImageDecoder;
 import org.mettle.data.image.RgbImage;
 import org.mettle.data.loader.Split;
-import org.mettle.data.video.PcmWav;
 
 /** Round trips: generate in a temp dir, read back with the real readers, compare with what the generator intended. */
 class SyntheticDatasetsTest {
@@ -82,7 +82,7 @@ class SyntheticDatasetsTest {
         for (SyntheticAve.Video v : r.videos()) {
             int c = v.classIndex();
             int rgb = ClassLook.of(c).rgb();
-            float[] audio = PcmWav.read(dir.resolve("ave/audio/" + v.videoId() + ".wav")).samples();
+            float[] audio = WavReader.read(dir.resolve("ave/audio/" + v.videoId() + ".wav")).samples();
             assertEquals(10 * 16000, audio.length);
             double f0 = ClassSound.of(c).fundamental();
             double heardPower = Double.MAX_VALUE;
@@ -189,7 +189,7 @@ class SyntheticDatasetsTest {
                             assertTrue(countColour(frame, ClassLook.of(k).rgb()) > 0, "class " + k + " visible");
                         }
                     }
-                    assertEquals(5.0, PcmWav.read(s.audio()).seconds(), 1e-9);
+                    assertEquals(5.0, WavReader.read(s.audio()).durationSeconds(), 1e-9);
                     read++;
                 }
             }

@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mettle.data.audio.WavEncoding;
+import org.mettle.data.audio.WavWriter;
 import org.mettle.data.image.ImageEncoder;
 import org.mettle.data.image.RgbImage;
 
@@ -30,7 +32,7 @@ class MediaSourceTest {
             audio[i] = (i % 100) / 100f - 0.5f;
         }
         Path wav = dir.resolve("a.wav");
-        PcmWav.write(wav, audio, 8000);
+        WavWriter.writeMono(wav, audio, 8000, WavEncoding.PCM_S16);
         MediaSource.MediaInput in = MediaSource.open(null, frames, wav, VideoDecoder.Options.defaults());
         assertEquals(3, in.frames().size());
         assertEquals(1, in.frames().get(0).get(0, 0, 0));

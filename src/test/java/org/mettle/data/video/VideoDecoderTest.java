@@ -17,6 +17,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mettle.data.audio.WavEncoding;
+import org.mettle.data.audio.WavReader;
+import org.mettle.data.audio.WavWriter;
 import org.mettle.data.image.ImageDecoder;
 import org.mettle.data.image.ImageEncoder;
 import org.mettle.data.image.RgbImage;
@@ -50,7 +53,7 @@ class VideoDecoderTest {
             tone[i] = (float) (0.5 * Math.sin(2 * Math.PI * 440 * i / 16000.0));
         }
         Path wav = dir.resolve("tone.wav");
-        PcmWav.write(wav, tone, 16000);
+        WavWriter.writeMono(wav, tone, 16000, WavEncoding.PCM_S16);
         Path video = dir.resolve(withAudio ? "clip.mkv" : "silent.mkv");
         List<String> cmd = new ArrayList<>(List.of(ffmpeg.toString(), "-nostdin", "-loglevel", "error", "-y", "-framerate", "10",
                 "-i", frames.resolve("f%03d.png").toString()));
@@ -110,13 +113,20 @@ class VideoDecoderTest {
         assumeTrue(Ffmpeg.isAvailable(), "ffmpeg is not installed: video decoding not tested");
         Path video = makeVideo(true);
         Path out = Files.createDirectories(dir.resolve("out"));
-        VideoDecoder.extract(video, out.resolve("frames/clip"), out.resolve("audio/clip.wav"), VideoDecoder.Options.defaults());
+        DecodedVideo d = VideoDecoder.extract(video, out.resolve("frames/clip"), out.resolve("audio/clip.wav"),
+                VideoDecoder.Options.defaults());
         try (Stream<Path> s = Files.list(out.resolve("frames/clip"))) {
             assertEquals(List.of("00000.png", "00001.png", "00002.png", "00003.png"),
                     s.map(p -> p.getFileName().toString()).sorted().toList());
         }
         assertEquals(COLOURS[2][2], ImageDecoder.read(out.resolve("frames/clip/00002.png")).get(3, 3, 2));
         assertEquals(4.0, PcmWav.read(out.resolve("audio/clip.wav")).seconds(), 1e-9);
+        // the WAV holds ffmpeg's 16-bit samples unchanged (WavWriter's x * 32768 inverts the decoder's / 32768)
+        float[] written = WavReader.read(out.resolve("audio/clip.wav")).samples();
+        assertEquals(d.audio().length, written.length);
+        for (int i = 0; i < written.length; i++) {
+            assertEquals(d.audio()[i], written[i], 0f, "sample " + i);
+        }
         try (Stream<Path> s = Files.walk(out)) {
             assertEquals(List.of(), s.filter(p -> p.getFileName().toString().startsWith(".")).toList(), "temp files left");
         }
