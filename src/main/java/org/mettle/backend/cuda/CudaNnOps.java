@@ -97,7 +97,7 @@ final class CudaNnOps {
         if ((dGamma == null && dBeta == null) || rows == 0 || c == 0) {
             return;
         }
-        int chunks = (int) Math.max(1, Math.min(cdiv(rows, 64), 1024));
+        int chunks = Math.max(1, Math.min(cdiv(rows, 64), 1024));
         try (Tensor partG = cuda.workspace(DType.F32, (long) chunks * c);
              Tensor partB = cuda.workspace(DType.F32, (long) chunks * c);
              Tensor sumG = cuda.workspace(DType.F32, c);
