@@ -2,10 +2,9 @@ package org.mettle.nn;
 
 import java.util.Random;
 import org.mettle.backend.Backend;
-import org.mettle.tensor.Scope;
 import org.mettle.tensor.Tensor;
 
-/** fc1 -> exact GELU -> fc2 (timm's Mlp). */
+/** fc1 -> exact GELU -> fc2 (timm's Mlp); each hidden activation is freed as soon as the next one exists. */
 public final class Mlp extends Module {
     private final Linear fc1;
     private final Linear fc2;
@@ -17,8 +16,11 @@ public final class Mlp extends Module {
     }
 
     public Tensor forward(Tensor x) {
-        try (Scope s = Scope.open()) {
-            return s.keep(fc2.forward(fc1.forward(x).gelu()));
-        }
+        Tensor h = fc1.forward(x);
+        Tensor a = h.gelu();
+        h.close(); // a backward still holds what it saved: closing releases only this handle
+        Tensor out = fc2.forward(a);
+        a.close();
+        return out;
     }
 }

@@ -2,11 +2,11 @@ package org.mettle.models.htsat;
 
 import java.util.Random;
 import org.mettle.backend.Backend;
-import org.mettle.models.swin.SwinMlp;
 import org.mettle.models.swin.SwinParams;
 import org.mettle.models.swin.TapHolder;
 import org.mettle.models.swin.WindowLayout;
 import org.mettle.nn.LayerNorm;
+import org.mettle.nn.Mlp;
 import org.mettle.nn.Module;
 import org.mettle.tensor.Tensor;
 
@@ -18,14 +18,14 @@ public final class SwinV1Block extends Module {
     private final LayerNorm norm1;
     private final WindowAttentionV1 attn;
     private final LayerNorm norm2;
-    private final SwinMlp mlp;
+    private final Mlp mlp;
 
     public SwinV1Block(Backend backend, Random random, int dim, int heads, WindowLayout layout, float mlpRatio) {
         super(backend);
         norm1 = child("norm1", new LayerNorm(backend, dim, 1e-5f));
         attn = child("attn", new WindowAttentionV1(backend, random, dim, heads, layout));
         norm2 = child("norm2", new LayerNorm(backend, dim, 1e-5f));
-        mlp = child("mlp", new SwinMlp(backend, random, dim, (int) (dim * mlpRatio)));
+        mlp = child("mlp", new Mlp(backend, random, dim, (int) (dim * mlpRatio)));
     }
 
     public WindowAttentionV1 attention() {

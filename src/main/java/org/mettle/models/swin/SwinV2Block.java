@@ -3,6 +3,7 @@ package org.mettle.models.swin;
 import java.util.Random;
 import org.mettle.backend.Backend;
 import org.mettle.nn.LayerNorm;
+import org.mettle.nn.Mlp;
 import org.mettle.nn.Module;
 import org.mettle.tensor.Tensor;
 
@@ -13,14 +14,14 @@ import org.mettle.tensor.Tensor;
 public final class SwinV2Block extends Module {
     private final WindowAttentionV2 attn;
     private final LayerNorm norm1;
-    private final SwinMlp mlp;
+    private final Mlp mlp;
     private final LayerNorm norm2;
 
     public SwinV2Block(Backend backend, Random random, int dim, int heads, WindowLayout layout, int pretrainedWindow, float mlpRatio) {
         super(backend);
         attn = child("attn", new WindowAttentionV2(backend, random, dim, heads, layout, pretrainedWindow));
         norm1 = child("norm1", new LayerNorm(backend, dim, 1e-5f));
-        mlp = child("mlp", new SwinMlp(backend, random, dim, (int) (dim * mlpRatio)));
+        mlp = child("mlp", new Mlp(backend, random, dim, (int) (dim * mlpRatio)));
         norm2 = child("norm2", new LayerNorm(backend, dim, 1e-5f));
     }
 
