@@ -19,36 +19,36 @@ public final class NnOps {
     }
 
     public static Tensor softmax(Tensor x, int axis) {
-        requireLastAxis("softmax", x, axis);
-        Tensor y = Tensor.empty(x.backend(), x.shape());
-        x.backend().softmax(x, y);
-        if (Autograd.needed(x)) {
-            y.setGradFn(new Node("softmax", x) {
-                final Tensor sy = save(y);
-
-                @Override
-                protected Tensor[] backward(Tensor g) {
-                    Tensor gx = Tensor.empty(g.backend(), g.shape());
-                    g.backend().softmaxBackward(sy, g, gx);
-                    return new Tensor[] {gx};
-                }
-            });
-        }
-        return y;
+        return lastAxisOp("softmax", x, axis, Backend::softmax, Backend::softmaxBackward);
     }
 
     public static Tensor logSoftmax(Tensor x, int axis) {
-        requireLastAxis("logSoftmax", x, axis);
+        return lastAxisOp("logSoftmax", x, axis, Backend::logSoftmax, Backend::logSoftmaxBackward);
+    }
+
+    /** A row op whose backward needs only its output y. */
+    @FunctionalInterface
+    private interface RowForward {
+        void run(Backend backend, Tensor x, Tensor y);
+    }
+
+    @FunctionalInterface
+    private interface RowBackward {
+        void run(Backend backend, Tensor y, Tensor dy, Tensor dx);
+    }
+
+    private static Tensor lastAxisOp(String name, Tensor x, int axis, RowForward forward, RowBackward backward) {
+        requireLastAxis(name, x, axis);
         Tensor y = Tensor.empty(x.backend(), x.shape());
-        x.backend().logSoftmax(x, y);
+        forward.run(x.backend(), x, y);
         if (Autograd.needed(x)) {
-            y.setGradFn(new Node("logSoftmax", x) {
+            y.setGradFn(new Node(name, x) {
                 final Tensor sy = save(y);
 
                 @Override
                 protected Tensor[] backward(Tensor g) {
                     Tensor gx = Tensor.empty(g.backend(), g.shape());
-                    g.backend().logSoftmaxBackward(sy, g, gx);
+                    backward.run(g.backend(), sy, g, gx);
                     return new Tensor[] {gx};
                 }
             });
