@@ -17,7 +17,7 @@ import org.mettle.train.AdamW;
  * <p>Inputs are per one-second segment with the segments folded into the batch: frames [B * T, 3, H, W], audio
  * log-mel [B * T, frames, mel]. Labels: AVE I32 [B * T] (class per segment), AVVP F32 [B, 25] (weak video labels).
  */
-public final class MettleModel extends Module {
+public final class MettleModel extends Module implements AvModel {
     private final Task task;
     private final Backbone visual;
     private final Backbone audio;
@@ -50,8 +50,30 @@ public final class MettleModel extends Module {
         }
     }
 
+    @Override
+    public String method() {
+        return "mettle";
+    }
+
+    @Override
     public Task task() {
         return task;
+    }
+
+    @Override
+    public java.util.Map<String, Tensor> trainableTensors() {
+        java.util.Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+        namedParameters().forEach((name, t) -> {
+            if (t.requiresGrad()) {
+                out.put(name, t);
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public Group group(String name) {
+        return name.startsWith("head.") ? Group.HEAD : Group.METHOD;
     }
 
     public Lcd visualLcd() {
@@ -68,6 +90,7 @@ public final class MettleModel extends Module {
     }
 
     /** The loss of one batch, with a graph over the LCD and head parameters when grad mode is on. */
+    @Override
     public Tensor loss(Tensor frames, Tensor audioIn, Tensor labels, int batch, int segments) {
         checkSegments(frames, audioIn, batch, segments);
         try (Scope s = Scope.open()) {
@@ -78,6 +101,7 @@ public final class MettleModel extends Module {
     }
 
     /** AVE logits [B * T, 29] (forward only, no graph). */
+    @Override
     public Tensor aveLogits(Tensor frames, Tensor audioIn) {
         if (aveHead == null) {
             throw new IllegalStateException("this model was built for " + task + ", not AVE");
@@ -88,6 +112,7 @@ public final class MettleModel extends Module {
     }
 
     /** AVVP probabilities (forward only, no graph); the caller closes the output. */
+    @Override
     public AvvpHead.Output avvpOutput(Tensor frames, Tensor audioIn, int batch, int segments) {
         if (avvpHead == null) {
             throw new IllegalStateException("this model was built for " + task + ", not AVVP");

@@ -27,7 +27,7 @@ import org.mettle.tensor.Tensor;
  * </ul>
  * Parameters of this module exclude the backbones (for FULL the caller also optimises the backbones' parameters).
  */
-public final class PooledBaseline extends Module {
+public final class PooledBaseline extends Module implements AvModel {
     public enum Kind {
         LINEAR("linear"), FULL("full"), BACKPROP_BOUND("backprop-bound");
 
@@ -101,7 +101,76 @@ public final class PooledBaseline extends Module {
         return kind;
     }
 
+    @Override
+    public String method() {
+        return kind.cliName();
+    }
+
+    @Override
+    public Task task() {
+        return task;
+    }
+
+    /** This module's trainable tensors, then (full fine-tuning) the backbones' as {@code visual.*} and {@code audio.*}. */
+    @Override
+    public java.util.Map<String, Tensor> trainableTensors() {
+        java.util.Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+        namedParameters().forEach((name, t) -> {
+            if (t.requiresGrad()) {
+                out.put(name, t);
+            }
+        });
+        visual.module().namedParameters().forEach((name, t) -> {
+            if (t.requiresGrad()) {
+                out.put("visual." + name, t);
+            }
+        });
+        audio.module().namedParameters().forEach((name, t) -> {
+            if (t.requiresGrad()) {
+                out.put("audio." + name, t);
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public Group group(String name) {
+        if (name.startsWith("visual.") || name.startsWith("audio.")) {
+            return Group.BACKBONE;
+        }
+        return name.endsWith("_prompt") ? Group.METHOD : Group.HEAD;
+    }
+
+    @Override
+    public Tensor aveLogits(Tensor frames, Tensor audioIn) {
+        if (aveHead == null) {
+            throw new IllegalStateException("this model was built for " + task + ", not AVE");
+        }
+        try (var g = GradMode.noGrad(); Scope s = Scope.open()) {
+            Tensor mv = pooled(visual, visualPrompt == null ? frames : frames.add(visualPrompt), visualProj);
+            Tensor ma = pooled(audio, audioPrompt == null ? audioIn : audioIn.add(audioPrompt), audioProj);
+            return s.keep(aveHead.logits(ma, mv));
+        }
+    }
+
+    @Override
+    public AvvpHead.Output avvpOutput(Tensor frames, Tensor audioIn, int batch, int segments) {
+        if (avvpHead == null) {
+            throw new IllegalStateException("this model was built for " + task + ", not AVVP");
+        }
+        try (var g = GradMode.noGrad(); Scope s = Scope.open()) {
+            Tensor mv = pooled(visual, visualPrompt == null ? frames : frames.add(visualPrompt), visualProj);
+            Tensor ma = pooled(audio, audioPrompt == null ? audioIn : audioIn.add(audioPrompt), audioProj);
+            AvvpHead.Output out = avvpHead.forward(ma, mv, batch, segments);
+            s.keep(out.videoProb());
+            s.keep(out.audioProb());
+            s.keep(out.visualProb());
+            return out;
+        }
+    }
+
     /** The loss of one batch (inputs and labels as {@link MettleModel#loss}). */
+    @Override
     public Tensor loss(Tensor frames, Tensor audioIn, Tensor labels, int batch, int segments) {
         try (Scope s = Scope.open()) {
             Tensor mv = pooled(visual, visualPrompt == null ? frames : frames.add(visualPrompt), visualProj);
