@@ -13,6 +13,8 @@ public final class HtsatModels {
 
     static {
         add(HtsatConfig.audioSet());
+        // the shipped tiny audio backbone (weights/, trained by `mettle pretrain`): 32 mel bins folded by 2 into 64x64
+        add(new HtsatConfig("htsat_mini", 32, 64, 4, 24, new int[] {2, 2, 2}, new int[] {2, 3, 6}, 4, 4f));
         // a tiny configuration for tests: 16 mel bins folded by 4 into 64x64, window 4 (shifts, merging, clamping)
         add(new HtsatConfig("htsat_test", 16, 64, 4, 8, new int[] {2, 2, 2, 2}, new int[] {2, 2, 4, 4}, 4, 4f));
     }

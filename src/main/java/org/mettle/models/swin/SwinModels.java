@@ -15,6 +15,8 @@ public final class SwinModels {
         add(SwinV2Config.largeWindow12At192());
         add(new SwinV2Config("swinv2_base_window12_192", 192, 4, 3, 128, new int[] {2, 2, 18, 2}, new int[] {4, 8, 16, 32}, 12, 4f, new int[4]));
         add(new SwinV2Config("swinv2_tiny_window8_256", 256, 4, 3, 96, new int[] {2, 2, 6, 2}, new int[] {3, 6, 12, 24}, 8, 4f, new int[4]));
+        // the shipped tiny visual backbone (weights/, trained by `mettle pretrain`): 64x64, 16x16 tokens, 3 stages
+        add(new SwinV2Config("swinv2_mini_window4_64", 64, 4, 3, 24, new int[] {2, 2, 2}, new int[] {2, 3, 6}, 4, 4f, new int[3]));
         // tiny configurations of the same family for tests and smoke runs: shifts, merging, window clamping all exercised
         add(new SwinV2Config("swinv2_test_window4_64", 64, 4, 3, 8, new int[] {2, 2, 2, 2}, new int[] {2, 2, 4, 4}, 4, 4f, new int[4]));
         add(new SwinV2Config("swinv2_test_window6_96", 96, 4, 3, 8, new int[] {2, 2, 2, 2}, new int[] {1, 2, 2, 4}, 6, 4f,
