@@ -27,7 +27,8 @@ import org.mettle.tensor.Tensor;
 /**
  * CUDA backend: the hand-written kernels of kernels/ (docs/kernels.md) through the JCuda driver API, one stream, a
  * caching allocator. Argument combinations without a kernel (see {@link #fallbackCounts()}) run on the host through
- * {@link HostFallback}. Attention, layer norm, losses and AdamW live in {@link CudaNnOps}.
+ * {@link HostFallback}. Elementwise ops and sums live in {@link CudaElementwiseOps}, attention (generic, LCD, MTI) in
+ * {@link CudaAttention}, rows, spatial ops, losses and AdamW in {@link CudaNnOps}.
  */
 public final class CudaBackend implements Backend {
     private final CudaRuntime runtime;
@@ -36,6 +37,7 @@ public final class CudaBackend implements Backend {
     final HostFallback fallback;
     final CudaNnOps nn;
     final CudaElementwiseOps elementwise;
+    final CudaAttention attention;
     /** Above this many launches a strided copy goes to the host instead. */
     private static final long MAX_COPY_LAUNCHES = 4096;
     private final boolean tf32 = Boolean.getBoolean("mettle.cuda.tf32");
@@ -49,6 +51,7 @@ public final class CudaBackend implements Backend {
         this.fallback = new HostFallback(this);
         this.nn = new CudaNnOps(this);
         this.elementwise = new CudaElementwiseOps(this);
+        this.attention = new CudaAttention(this);
     }
 
     @Override
@@ -411,7 +414,7 @@ public final class CudaBackend implements Backend {
         });
     }
 
-    // ---- rows, attention, spatial, losses, optimiser: CudaNnOps ----------------------------------------------
+    // ---- rows, attention, spatial, losses, optimiser: CudaNnOps, CudaAttention--------------------------------------------
 
     @Override
     public void softmax(Tensor x, Tensor y) {
@@ -468,14 +471,14 @@ public final class CudaBackend implements Backend {
     @Override
     public void attention(AttentionShape s, Tensor q, AttentionLayout ql, Tensor k, AttentionLayout kl, Tensor v, AttentionLayout vl,
                           Tensor bias, Tensor mask, Tensor o, AttentionLayout ol, Tensor lse) {
-        nn.attention(s, q, ql, k, kl, v, vl, bias, mask, o, ol, lse);
+        attention.attention(s, q, ql, k, kl, v, vl, bias, mask, o, ol, lse);
     }
 
     @Override
     public void attentionBackward(AttentionShape s, Tensor q, AttentionLayout ql, Tensor k, AttentionLayout kl, Tensor v, AttentionLayout vl,
                                   Tensor bias, Tensor mask, Tensor o, AttentionLayout ol, Tensor lse, Tensor dO, AttentionLayout dOl,
                                   Tensor dq, AttentionLayout dql, Tensor dk, AttentionLayout dkl, Tensor dv, AttentionLayout dvl, Tensor dBias) {
-        nn.attentionBackward(s, q, ql, k, kl, v, vl, bias, mask, o, ol, lse, dO, dOl, dq, dql, dk, dkl, dv, dvl, dBias);
+        attention.attentionBackward(s, q, ql, k, kl, v, vl, bias, mask, o, ol, lse, dO, dOl, dq, dql, dk, dkl, dv, dvl, dBias);
     }
 
     @Override
