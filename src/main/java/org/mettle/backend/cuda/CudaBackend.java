@@ -481,6 +481,20 @@ public final class CudaBackend implements Backend {
         attention.attentionBackward(s, q, ql, k, kl, v, vl, bias, mask, o, ol, lse, dO, dOl, dq, dql, dk, dkl, dv, dvl, dBias);
     }
 
+    /**
+     * MTI attention (docs/kernels.md, mti.cu): o = softmax(scale q k^T) v for token queries q [B, H, N, D] over few
+     * meta-token keys and values k, v [B, H, M, D] (M <= 32, D <= 128 on the GPU; other sizes run on the host). No
+     * bias, mask or lse: the backward recomputes the softmax.
+     */
+    public void mtiAttention(Tensor q, Tensor k, Tensor v, float scale, Tensor o) {
+        attention.mti(q, k, v, scale, o);
+    }
+
+    /** Gradients of {@link #mtiAttention}: dq like q, dk and dv like k; each may be null when not wanted. */
+    public void mtiAttentionBackward(Tensor q, Tensor k, Tensor v, Tensor dO, float scale, Tensor dq, Tensor dk, Tensor dv) {
+        attention.mtiBackward(q, k, v, dO, scale, dq, dk, dv);
+    }
+
     @Override
     public void im2col(Tensor x, int image, ConvGeometry g, Tensor cols) {
         nn.im2col(x, image, g, cols);
