@@ -116,6 +116,7 @@ bench lcd --model swinv2-l --stage 0 --backward --path lcd --warmup 2 --iters 10
 bench lcd --model swinv2-l --stage 0 --backward --path generic --warmup 2 --iters 10
 bench lcd --model htsat --stage 0 --backward --warmup 2 --iters 10
 bench lcd --model vit-b --backward --warmup 2 --iters 10
+bench lcd --model vit-b --backward --path generic --warmup 2 --iters 10
 # MTI (each layer's tokens over 2K = 8 meta keys, full backward)
 bench mti --model swinv2-l --stage 0 --backward --warmup 2 --iters 10
 bench mti --model htsat --stage 0 --backward --warmup 2 --iters 10
