@@ -9,6 +9,7 @@ import static org.mettle.backend.cuda.CudaTestSupport.randn;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.mettle.autograd.NnOps;
 import org.mettle.backend.AttentionLayout;
 import org.mettle.backend.AttentionShape;
 import org.mettle.backend.Backend;
@@ -16,6 +17,7 @@ import org.mettle.backend.Backends;
 import org.mettle.backend.cuda.CudaAttention.LcdDispatch;
 import org.mettle.backend.cuda.CudaTestSupport.Pair;
 import org.mettle.tensor.DType;
+import org.mettle.tensor.Scope;
 import org.mettle.tensor.Shape;
 import org.mettle.tensor.Tensor;
 
@@ -96,8 +98,9 @@ class CudaLcdMtiTest {
             assertClose(name + " dq", dq.cpu().toFloatArray(), dqg.toFloatArray(), dtype == DType.BF16 ? 2 * tol : 2e-4);
         }
         long[] after = gpu.attention.lcdCalls();
-        assertEquals(before[0] + 1, after[0], name + ": the forward did not take the lcd.cu path");
-        assertEquals(before[1] + 1, after[1], name + ": the backward did not take the lcd.cu path");
+        int expected = gpu.attention.lcdDispatch() == LcdDispatch.NEVER ? 0 : 1;
+        assertEquals(before[0] + expected, after[0], name + ": forward calls served by lcd.cu");
+        assertEquals(before[1] + expected, after[1], name + ": backward calls served by lcd.cu");
     }
 
     @Test
@@ -117,6 +120,18 @@ class CudaLcdMtiTest {
     }
 
     @Test
+    void genericQueryOnlyPathStillMatchesWhenLcdIsOff() {
+        CudaBackend gpu = CudaTestSupport.cudaOrSkip();
+        LcdDispatch old = gpu.attention.lcdDispatch();
+        gpu.attention.lcdDispatch(LcdDispatch.NEVER);
+        try {
+            checkLcd(gpu, "attention.cu query-only", DType.F32, 2, 3, 4, 301, 32, false);
+        } finally {
+            gpu.attention.lcdDispatch(old);
+        }
+    }
+
+    @Test
     void lcdAutoServesSwinStageZeroOnTheGpu() {
         CudaBackend gpu = CudaTestSupport.cudaOrSkip();
         LcdDispatch old = gpu.attention.lcdDispatch();
@@ -125,6 +140,41 @@ class CudaLcdMtiTest {
             checkLcd(gpu, "swinv2-l stage 0, 2 frames", DType.F32, 2, 6, 4, 2304, 32, false);
         } finally {
             gpu.attention.lcdDispatch(old);
+        }
+    }
+
+    /** LCD's own call pattern: expanded meta queries with a gradient over frozen keys and values (NnOps.attention). */
+    @Test
+    void lcdThroughAutogradMatchesTheCpu() {
+        CudaBackend gpu = CudaTestSupport.cudaOrSkip();
+        int b = 3, h = 6, k = 4, n = 576, d = 32;
+        float[] meta = CudaTestSupport.values(r, h * k * d, -1, 1, true);
+        float[] keys = CudaTestSupport.values(r, b * h * n * d, -1, 1, true);
+        float[] values = CudaTestSupport.values(r, b * h * n * d, -1, 1, true);
+        float[] weights = CudaTestSupport.values(r, b * h * k * d, -1, 1, true);
+        float[][] outAndGrad = null;
+        long[] before = gpu.attention.lcdCalls();
+        for (Backend backend : new Backend[] {CPU, gpu}) {
+            try (Scope scope = Scope.open()) {
+                Tensor z = Tensor.of(backend, meta, 1, h, k, d).requiresGrad(true);
+                Tensor kt = Tensor.of(backend, keys, b, h, n, d);
+                Tensor vt = Tensor.of(backend, values, b, h, n, d);
+                Tensor o = NnOps.attention(z.expand(b, h, k, d), kt, vt, null, null, 0.17f);
+                o.mul(Tensor.of(backend, weights, b, h, k, d)).sum().backward();
+                float[][] got = {o.toFloatArray(), z.grad().toFloatArray()};
+                if (outAndGrad == null) {
+                    outAndGrad = got;
+                } else {
+                    assertClose("lcd autograd o", outAndGrad[0], got[0], 1e-4);
+                    assertClose("lcd autograd grad of the meta queries", outAndGrad[1], got[1], 2e-4);
+                }
+            }
+        }
+        long[] after = gpu.attention.lcdCalls();
+        if (gpu.attention.lcdDispatch() != LcdDispatch.NEVER && CudaAttention.lcdSplits(LcdDispatch.AUTO, gpu.runtime().multiprocessors(),
+                new AttentionShape(b, h, k, n, d, 1f), 16) > 0) {
+            assertEquals(before[0] + 1, after[0], "the forward should take lcd.cu");
+            assertEquals(before[1] + 1, after[1], "the query-only backward should take lcd.cu");
         }
     }
 
