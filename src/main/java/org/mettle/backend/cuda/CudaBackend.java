@@ -414,7 +414,7 @@ public final class CudaBackend implements Backend {
         });
     }
 
-    // ---- rows, attention, spatial, losses, optimiser: CudaNnOps, CudaAttention--------------------------------------------
+    // ---- rows, attention, spatial, losses, optimiser: CudaNnOps and CudaAttention --------------------------
 
     @Override
     public void softmax(Tensor x, Tensor y) {
