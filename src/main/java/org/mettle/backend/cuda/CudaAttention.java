@@ -125,7 +125,7 @@ final class CudaAttention {
             vc = packed(v, vl, s, s.keys(), true);
             oc = packed(o, ol, s, s.queries(), false);
             int bh = s.batch() * s.heads();
-            int splits = bias == null && mask == null ? lcdSplits(s, FWD_ROWS) : 0;
+            int splits = bias == null && mask == null && lse != null ? lcdSplits(s, FWD_ROWS) : 0;
             if (splits > 0) {
                 lcdForward(s, sx, qc, kc, vc, oc, lse, splits);
                 unpack(oc, o, ol, s, s.queries());
@@ -157,7 +157,7 @@ final class CudaAttention {
                     });
             return;
         }
-        if (bias == null && mask == null && dk == null && dv == null && dBias == null && dq != null) {
+        if (bias == null && mask == null && dk == null && dv == null && dBias == null && dq != null && lse != null) {
             int splits = lcdSplits(s, BWD_ROWS);
             if (splits > 0) {
                 lcdBackward(s, q, ql, k, kl, v, vl, o, ol, lse, dO, dOl, dq, dql, splits);
