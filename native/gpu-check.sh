@@ -38,8 +38,11 @@ echo "$gpu_info"
 nvidia-smi 2>&1 | head -15
 
 note "detection"
-cuda_status="$("$mettle" info 2>/dev/null | grep '^cuda:' | head -1)"
+info="$("$mettle" info 2>/dev/null)"
+cuda_status="$(echo "$info" | grep '^cuda:' | head -1)"
+cublas_status="$(echo "$info" | grep '^cublas:' | head -1)"
 echo "$cuda_status"
+echo "${cublas_status:-cublas: (not reported by mettle info)}"
 
 # ---- Java CUDA tests against the CPU backend ------------------------------------------------------------------
 junit_rc=-1; tests_total=0; tests_failed=0; tests_errors=0; tests_skipped=0
@@ -105,12 +108,30 @@ bench attention --batch 1024 --heads 6 --tokens 49 --head-dim 32
 bench attention --batch 16 --heads 12 --tokens 197 --head-dim 64 --dtype bf16
 # a Mettle-scale training step: ViT-B (12 blocks, 768 wide) on 16 x 197 tokens, forward + backward + AdamW
 bench train-step --batch 16 --tokens 197 --dim 768 --heads 12 --depth 12 --warmup 1 --iters 3
+# Mettle kernels at the backbones' layer shapes, 20 frames (2 clips x 10 segments), K = 4 meta-tokens:
+# LCD (4 queries over each layer's tokens, query-only backward) on every Swin-V2-L stage at 192 px, HTS-AT and ViT-B;
+# stage 0 also with lcd.cu forced and with the generic attention kernels, to check the automatic choice
+for st in 0 1 2 3; do bench lcd --model swinv2-l --stage $st --backward --warmup 2 --iters 10; done
+bench lcd --model swinv2-l --stage 0 --backward --path lcd --warmup 2 --iters 10
+bench lcd --model swinv2-l --stage 0 --backward --path generic --warmup 2 --iters 10
+bench lcd --model htsat --stage 0 --backward --warmup 2 --iters 10
+bench lcd --model vit-b --backward --warmup 2 --iters 10
+bench lcd --model vit-b --backward --path generic --warmup 2 --iters 10
+# MTI (each layer's tokens over 2K = 8 meta keys, full backward)
+bench mti --model swinv2-l --stage 0 --backward --warmup 2 --iters 10
+bench mti --model htsat --stage 0 --backward --warmup 2 --iters 10
+bench mti --model vit-b --backward --warmup 2 --iters 10
+# layer norm: one ViT-B image [197, 768], a ViT-B batch, Swin-V2-L's widths (192 at 2304 tokens .. 1536 at 36)
+bench layernorm --rows 197 --width 768 --warmup 2 --iters 10
+bench layernorm --model vit-b --batch 16 --backward --warmup 2 --iters 10
+for st in 0 3; do bench layernorm --model swinv2-l --stage $st --backward --warmup 2 --iters 10; done
 
 # ---- summary ------------------------------------------------------------------------------------------------
 note "writing $out/gpu-check.json"
 {
   printf '{"gpu":"%s",' "$(echo "$gpu_info" | json_escape)"
   printf '"cudaStatus":"%s",' "$(echo "$cuda_status" | json_escape)"
+  printf '"cublasStatus":"%s",' "$(echo "$cublas_status" | json_escape)"
   printf '"junit":{"exitCode":%s,"tests":%s,"failures":%s,"errors":%s,"skipped":%s},' \
     "$junit_rc" "${tests_total:-0}" "${tests_failed:-0}" "${tests_errors:-0}" "${tests_skipped:-0}"
   printf '"kernelTests":"%s",' "$(echo "$kernel_rc" | json_escape)"

@@ -3,6 +3,7 @@ package org.mettle.cli;
 import org.mettle.backend.Backend;
 import org.mettle.backend.Backends;
 import org.mettle.backend.cuda.CudaBackend;
+import org.mettle.backend.cuda.BenchResult;
 import org.mettle.backend.cuda.CudaBench;
 import org.mettle.bench.AttentionBenchmark;
 import org.mettle.bench.GemmBenchmark;
@@ -11,7 +12,8 @@ import picocli.CommandLine.Option;
 
 /** Kernel benchmarks. With --json the last line of stdout is one JSON object. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmark kernels (median of timed runs after warm-up).",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Attention.class, BenchCommand.TrainStep.class, BenchModelCommand.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Attention.class, BenchCommand.TrainStep.class, BenchModelCommand.class,
+            BenchKernelsCommand.Lcd.class, BenchKernelsCommand.Mti.class, BenchKernelsCommand.LayerNorm.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -38,14 +40,14 @@ final class BenchCommand implements Runnable {
         return null;
     }
 
-    static void printCuda(CudaBench.Result r, boolean json) {
+    static void printCuda(BenchResult r, boolean json) {
         System.out.println(r.describe());
         if (json) {
             System.out.println(r.toJson());
         }
     }
 
-    @Command(name = "gemm", mixinStandardHelpOptions = true, description = "fp32 C = A x B, all cores.")
+    @Command(name = "gemm", mixinStandardHelpOptions = true, description = "C = A x B: fp32 on all CPU cores, or f32/tf32/bf16 on cuda (with cuBLAS's time where JCublas loads).")
     static final class Gemm implements Runnable {
         @Option(names = "--m", defaultValue = "1024", description = "rows of A and C (default ${DEFAULT-VALUE})") int m;
         @Option(names = "--n", defaultValue = "1024", description = "columns of B and C (default ${DEFAULT-VALUE})") int n;
@@ -122,7 +124,7 @@ final class BenchCommand implements Runnable {
             if (cuda == null) {
                 throw new IllegalArgumentException("bench train-step runs on --device cuda only");
             }
-            CudaBench.Result r = CudaBench.trainStep(cuda, batch, tokens, dim, heads, depth, warmup, iters);
+            BenchResult r = CudaBench.trainStep(cuda, batch, tokens, dim, heads, depth, warmup, iters);
             System.out.println("host fallbacks by primitive: " + cuda.fallbackCounts());
             printCuda(r, json);
         }

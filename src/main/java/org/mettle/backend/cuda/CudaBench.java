@@ -6,16 +6,23 @@ import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
-import jcuda.driver.CUdevice_attribute;
+import jcuda.Pointer;
+import jcuda.cudaDataType;
 import jcuda.driver.CUevent;
-import jcuda.driver.JCudaDriver;
+import jcuda.jcublas.JCublas2;
+import jcuda.jcublas.cublasComputeType;
+import jcuda.jcublas.cublasGemmAlgo;
+import jcuda.jcublas.cublasHandle;
+import jcuda.jcublas.cublasOperation;
 import org.mettle.backend.AttentionLayout;
 import org.mettle.backend.AttentionShape;
-import java.util.ArrayList;
-import java.util.List;
+import org.mettle.backend.Backend;
 import org.mettle.nn.TransformerBlock;
 import org.mettle.tensor.DType;
 import org.mettle.tensor.Scope;
@@ -23,38 +30,28 @@ import org.mettle.tensor.Shape;
 import org.mettle.tensor.Tensor;
 import org.mettle.train.AdamW;
 
-/** Kernel benchmarks on the CUDA backend, timed with CUDA events around each run (median of the timed runs). */
+/**
+ * GEMM, attention and training-step benchmarks on the CUDA backend, timed with CUDA events around each run (median of
+ * the timed runs); the LCD, MTI and layer-norm ones are in {@link KernelBench}.
+ */
 public final class CudaBench {
     private CudaBench() {}
 
-    public record Result(String kernel, String shape, String dtype, double ms, double minMs, double flops, String device,
-                         double peakTflops) {
-        public double tflops() {
-            return flops / (ms * 1e-3) / 1e12;
+    /** Sorted times in ms: CUDA events on the CUDA backend's stream, the wall clock elsewhere. */
+    static double[] time(Backend backend, Runnable body, int warmup, int iters) {
+        if (!(backend instanceof CudaBackend cuda)) {
+            for (int i = 0; i < warmup; i++) {
+                body.run();
+            }
+            double[] ms = new double[iters];
+            for (int i = 0; i < iters; i++) {
+                long t0 = System.nanoTime();
+                body.run();
+                ms[i] = (System.nanoTime() - t0) / 1e6;
+            }
+            Arrays.sort(ms);
+            return ms;
         }
-
-        public String toJson() {
-            return String.format(Locale.ROOT,
-                    "{\"bench\":\"%s\",\"device\":\"cuda\",\"gpu\":\"%s\",\"shape\":\"%s\",\"dtype\":\"%s\",\"ms\":%.4f,"
-                            + "\"minMs\":%.4f,\"tflops\":%.3f,\"peakFp32Tflops\":%.1f,\"percentOfFp32Peak\":%.1f}",
-                    kernel, device.replace("\"", "'"), shape, dtype, ms, minMs, tflops(), peakTflops,
-                    peakTflops > 0 ? 100 * tflops() / peakTflops : 0);
-        }
-
-        public String describe() {
-            return String.format(Locale.ROOT, "%s %s %s cuda (%s): %.4f ms median (min %.4f), %.2f TFLOP/s (fp32 peak ~%.1f)",
-                    kernel, shape, dtype, device, ms, minMs, tflops(), peakTflops);
-        }
-    }
-
-    /** FP32 CUDA-core peak estimate: SMs x 128 lanes x 2 flops x boost clock. */
-    static double fp32PeakTflops(CudaRuntime rt) {
-        int[] clockKhz = {0};
-        JCudaDriver.cuDeviceGetAttribute(clockKhz, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE, rt.device());
-        return rt.multiprocessors() * 128.0 * 2 * clockKhz[0] * 1e3 / 1e12;
-    }
-
-    private static double[] time(CudaBackend cuda, Runnable body, int warmup, int iters) {
         cuda.warmUp();
         for (int i = 0; i < warmup; i++) {
             body.run();
@@ -83,36 +80,86 @@ public final class CudaBench {
         return ms;
     }
 
-    private static Tensor random(CudaBackend cuda, Random r, DType dtype, int... dims) {
-        Tensor t = Tensor.empty(cuda, Shape.of(dims), dtype);
+    /** A result with the backend's device name and peaks (none on the CPU). */
+    static BenchResult result(Backend backend, String bench, String shape, String dtype, double[] ms, double flops, double bytes) {
+        if (backend instanceof CudaBackend cuda) {
+            CudaRuntime rt = cuda.runtime();
+            return new BenchResult(bench, "cuda", rt.name(), shape, dtype.toLowerCase(Locale.ROOT), ms[ms.length / 2], ms[0], flops, bytes,
+                    BenchResult.fp32PeakTflops(rt), BenchResult.peakGBps(rt), Map.of());
+        }
+        return new BenchResult(bench, backend.device().name().toLowerCase(Locale.ROOT), backend.describe(), shape,
+                dtype.toLowerCase(Locale.ROOT), ms[ms.length / 2], ms[0], flops, bytes, 0, 0, Map.of());
+    }
+
+    /** The storage type of --dtype: f32 and tf32 store fp32, bf16 stores bf16 (CUDA only). */
+    static DType storage(Backend backend, String dtype) {
+        if (!dtype.equalsIgnoreCase("f32") && !dtype.equalsIgnoreCase("tf32") && !dtype.equalsIgnoreCase("bf16")) {
+            throw new IllegalArgumentException("--dtype " + dtype + ": expected f32, tf32 or bf16");
+        }
+        if (!dtype.equalsIgnoreCase("f32") && !(backend instanceof CudaBackend)) {
+            throw new IllegalArgumentException("--dtype " + dtype + " needs --device cuda; the CPU backend computes in f32");
+        }
+        return dtype.equalsIgnoreCase("bf16") ? DType.BF16 : DType.F32;
+    }
+
+    static Tensor random(Backend backend, Random r, DType dtype, int... dims) {
+        Tensor t = Tensor.empty(backend, Shape.of(dims), dtype);
         float[] v = new float[Math.toIntExact(t.numel())];
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) r.nextGaussian();
         }
-        cuda.write(t, v);
+        backend.write(t, v);
         return t;
     }
 
-    /** C[m,n] = A[m,k] B[k,n]; dtype f32 (CUDA cores), tf32 or bf16 (tensor cores, bf16 in/out). */
-    public static Result gemm(CudaBackend cuda, int m, int n, int k, String dtype, int warmup, int iters) {
-        DType storage = dtype.equalsIgnoreCase("bf16") ? DType.BF16 : DType.F32;
+    /**
+     * C[m,n] = A[m,k] B[k,n]; dtype f32 (CUDA cores), tf32 or bf16 (tensor cores, bf16 in/out). Where JCublas loads,
+     * cuBLAS's time for the same product is added ({@code cublasMs}); otherwise {@code cublas} says why not.
+     */
+    public static BenchResult gemm(CudaBackend cuda, int m, int n, int k, String dtype, int warmup, int iters) {
+        DType storage = storage(cuda, dtype);
         boolean wantTf32 = dtype.equalsIgnoreCase("tf32");
         if (wantTf32 != Boolean.getBoolean("mettle.cuda.tf32") && storage == DType.F32) {
             throw new IllegalArgumentException("--dtype " + dtype + ": the backend's fp32 gemm is "
                     + (Boolean.getBoolean("mettle.cuda.tf32") ? "tf32" : "f32") + "; set -Dmettle.cuda.tf32=" + wantTf32);
         }
         Random r = new Random(1);
+        int eb = storage.byteSize();
         try (Tensor a = random(cuda, r, storage, m, k); Tensor b = random(cuda, r, storage, k, n);
              Tensor c = Tensor.empty(cuda, Shape.of(m, n), storage)) {
             double[] ms = time(cuda, () -> cuda.gemm(false, false, 1, m, n, k, 1f, a, 0, b, 0, 0f, c, 0), warmup, iters);
-            return new Result("gemm", m + "x" + n + "x" + k, dtype.toLowerCase(Locale.ROOT), ms[ms.length / 2], ms[0],
-                    2.0 * m * n * k, cuda.runtime().name(), fp32PeakTflops(cuda.runtime()));
+            BenchResult res = result(cuda, "gemm", m + "x" + n + "x" + k, dtype, ms, 2.0 * m * n * k,
+                    ((double) m * k + (double) k * n + (double) m * n) * eb);
+            String cublas = CublasSupport.status();
+            if (!cublas.startsWith("usable: ")) {
+                return res.with("cublas", cublas);
+            }
+            double[] ref = time(cuda, cublasGemm(CublasSupport.handle(cuda.runtime()), dtype, m, n, k, a, b, c), warmup, iters);
+            double refMs = ref[ref.length / 2];
+            return res.with("cublas", cublas.substring("usable: ".length())).with("cublasMs", refMs)
+                    .with("cublasTflops", 2.0 * m * n * k / (refMs * 1e-3) / 1e12).with("speedVsCublas", refMs / res.ms());
         }
     }
 
+    /** Row-major C = A B as cuBLAS's column-major C^T = B^T A^T. */
+    private static Runnable cublasGemm(cublasHandle h, String dtype, int m, int n, int k, Tensor a, Tensor b, Tensor c) {
+        Pointer alpha = Pointer.to(new float[] {1f});
+        Pointer beta = Pointer.to(new float[] {0f});
+        int op = cublasOperation.CUBLAS_OP_N;
+        if (dtype.equalsIgnoreCase("f32")) {
+            return () -> JCublas2.cublasSgemm(h, op, op, n, m, k, alpha, CudaBackend.ptr(b), n, CudaBackend.ptr(a), k, beta,
+                    CudaBackend.ptr(c), n);
+        }
+        boolean bf16 = dtype.equalsIgnoreCase("bf16");
+        int type = bf16 ? cudaDataType.CUDA_R_16BF : cudaDataType.CUDA_R_32F;
+        int compute = bf16 ? cublasComputeType.CUBLAS_COMPUTE_32F : cublasComputeType.CUBLAS_COMPUTE_32F_FAST_TF32;
+        return () -> JCublas2.cublasGemmEx(h, op, op, n, m, k, alpha, CudaBackend.ptr(b), type, n, CudaBackend.ptr(a), type, k, beta,
+                CudaBackend.ptr(c), type, n, compute, cublasGemmAlgo.CUBLAS_GEMM_DEFAULT);
+    }
+
     /** Self-attention forward [B, H, N, D] (contiguous), flops = 4 B H N^2 D. */
-    public static Result attention(CudaBackend cuda, int batch, int heads, int tokens, int headDim, String dtype, int warmup, int iters) {
-        DType storage = dtype.equalsIgnoreCase("bf16") ? DType.BF16 : DType.F32;
+    public static BenchResult attention(CudaBackend cuda, int batch, int heads, int tokens, int headDim, String dtype, int warmup, int iters) {
+        DType storage = storage(cuda, dtype);
         Random r = new Random(2);
         AttentionShape s = new AttentionShape(batch, heads, tokens, tokens, headDim, (float) (1 / Math.sqrt(headDim)));
         AttentionLayout l = AttentionLayout.contiguous(heads, tokens, headDim);
@@ -122,9 +169,8 @@ public final class CudaBench {
              Tensor o = Tensor.empty(cuda, Shape.of(batch, heads, tokens, headDim), storage);
              Tensor lse = Tensor.empty(cuda, Shape.of(batch, heads, tokens), DType.F32)) {
             double[] ms = time(cuda, () -> cuda.attention(s, q, l, k, l, v, l, null, null, o, l, lse), warmup, iters);
-            return new Result("attention", "B" + batch + "_H" + heads + "_N" + tokens + "_D" + headDim,
-                    dtype.toLowerCase(Locale.ROOT), ms[ms.length / 2], ms[0],
-                    4.0 * batch * heads * (double) tokens * tokens * headDim, cuda.runtime().name(), fp32PeakTflops(cuda.runtime()));
+            return result(cuda, "attention", "B" + batch + "_H" + heads + "_N" + tokens + "_D" + headDim, dtype, ms,
+                    4.0 * batch * heads * (double) tokens * tokens * headDim, 4.0 * batch * heads * tokens * headDim * storage.byteSize());
         }
     }
 
@@ -132,7 +178,7 @@ public final class CudaBench {
      * One training step of {@code depth} ViT blocks (fp32) at [batch, tokens, dim]: forward, mean loss, backward through
      * every block, AdamW on every parameter. Flops counted as 3x the forward's matmuls and attention.
      */
-    public static Result trainStep(CudaBackend cuda, int batch, int tokens, int dim, int heads, int depth, int warmup, int iters) {
+    public static BenchResult trainStep(CudaBackend cuda, int batch, int tokens, int dim, int heads, int depth, int warmup, int iters) {
         Random r = new Random(3);
         List<TransformerBlock> blocks = new ArrayList<>();
         List<Tensor> params = new ArrayList<>();
@@ -157,10 +203,9 @@ public final class CudaBench {
             };
             double[] ms = time(cuda, step, warmup, iters);
             double forward = depth * (24.0 * batch * tokens * (double) dim * dim + 4.0 * batch * (double) tokens * tokens * dim);
-            Result res = new Result("train_step", "B" + batch + "_N" + tokens + "_C" + dim + "_H" + heads + "_depth" + depth
+            return result(cuda, "train_step", "B" + batch + "_N" + tokens + "_C" + dim + "_H" + heads + "_depth" + depth
                     + "_hostFallbacksPerStep" + (cuda.fallbackCount() - fallbacksBefore) / Math.max(1, warmup + iters),
-                    "f32", ms[ms.length / 2], ms[0], 3 * forward, cuda.runtime().name(), fp32PeakTflops(cuda.runtime()));
-            return res;
+                    "f32", ms, 3 * forward, 0);
         } finally {
             blocks.forEach(TransformerBlock::close);
         }
