@@ -11,5 +11,6 @@ final class InfoCommand implements Runnable {
         System.out.println(Backends.cpu().describe());
         System.out.println(Backends.meta().describe());
         System.out.println("cuda: " + Backends.cudaStatus());
+        System.out.println("cublas: " + org.mettle.backend.cuda.CublasSupport.status());
     }
 }
