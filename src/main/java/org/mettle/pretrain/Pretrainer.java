@@ -43,7 +43,7 @@ public final class Pretrainer {
     static final double CLIP_NORM = 1.0;
     static final int BN_CALIBRATION_EXAMPLES = 256;
     /** Seed of the validation stream, shared by every run so accuracies compare. */
-    static final long VALIDATION_SEED = 0x7A11DA7EL;
+    public static final long VALIDATION_SEED = 0x7A11DA7EL;
     /** Offset of the bn0 calibration stream's seed from the training seed. */
     private static final long CALIBRATION_SALT = 0xCA11B8A7EL;
     private static final int EVAL_CHUNK = 64;
