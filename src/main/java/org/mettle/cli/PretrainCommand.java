@@ -45,13 +45,13 @@ public final class PretrainCommand implements Runnable {
                 weightDecay, valExamples, evalEvery);
         PretrainOptions o = new PretrainOptions(arch, steps, batch, lr, seed, out, classes, warmup, weightDecay, valExamples, evalEvery, command);
         Pretrainer.Result r = Pretrainer.run(o, new Pretrainer.Listener() {
-            private int reportEvery = Math.max(1, o.steps() / 50);
+            private final int reportEvery = Math.max(1, o.steps() / 50);
 
             @Override
             public void onStep(int step, int total, float loss, double rate, double seconds) {
                 if (step % reportEvery == 0 || step == 1) {
                     double eta = seconds / step * (total - step);
-                    System.err.printf(Locale.ROOT, "pretrain %s: step %d/%d  loss %.4f  lr %.2e  %.1f examples/s  %.0f s, eta %.0f s%n",
+                    System.err.printf(Locale.ROOT, "pretrain %s: step %d/%d  loss %.4f  lr %.2e  %.1f examples/s since start  %.0f s, eta %.0f s%n",
                             arch, step, total, loss, rate, (double) step * o.batch() / seconds, seconds, eta);
                 }
             }
