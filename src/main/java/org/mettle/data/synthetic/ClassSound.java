@@ -14,8 +14,10 @@ record ClassSound(double fundamental, double[] harmonics, double tremoloHz) {
     private static final double[] TREMOLO = {0, 4, 7};
 
     static ClassSound of(int k) {
-        // pitches on a whole-tone-and-a-bit grid from 180 Hz; 28 classes span about 3.5 octaves
-        double f0 = 180 * Math.pow(2, (k * 7 % 28) / 8.0);
+        // pitches on a grid of 1/8 octave from 180 Hz; 28 classes span about 3.5 octaves. k -> 9k mod 28 is a
+        // permutation (gcd(9, 28) = 1), so every class has its own pitch, and pitch neighbours (k, k - 3) differ in
+        // timbre too. (7k mod 28 took only 4 values: classes k, k + 12, k + 24 sounded the same.)
+        double f0 = 180 * Math.pow(2, (k * 9 % 28) / 8.0);
         double[] profile = PROFILES[k % 4].clone();
         double sum = 0;
         for (double a : profile) {
