@@ -42,6 +42,7 @@ public final class TrainCommand implements Runnable {
                 throw new IllegalArgumentException("--resume: " + last + " does not exist; nothing to resume (start without --resume)");
             }
             c = RunConfig.fromJson(Checkpoint.readState(last).configJson(), last + " (config metadata)");
+            c.weightsOptional = false; // resuming on other backbone weights would silently change the run
             check("task", task, c.task);
             check("method", method, c.method);
             if (epochs != null) {
@@ -49,6 +50,10 @@ public final class TrainCommand implements Runnable {
             }
             if (workers != null) {
                 c.workers = workers;
+            }
+            if (batch != null || lrMethod != null || lrHead != null || seed != null || visualWeights != null || audioWeights != null || lowMemory) {
+                System.err.println("warning: --resume continues with the run's stored config; --batch, --lr-*, --seed, --*-weights and"
+                        + " --low-memory are ignored (only --epochs and --workers apply)");
             }
         } else {
             c = RunConfig.named(config);

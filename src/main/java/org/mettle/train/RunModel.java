@@ -55,7 +55,8 @@ public final class RunModel implements AutoCloseable {
 
     /**
      * Rebuilds the model a checkpoint was trained as (its config from the metadata) and loads its trainable tensors.
-     * Missing backbone weight files fall back as at training time (warning on log) when the config allows it.
+     * Backbone weight files named in the config must exist (a fallback to random weights would silently change the
+     * model); weights that were random at training time are stored as null and rebuilt from the seed.
      */
     public static RunModel fromCheckpoint(Path checkpoint, Backend backend, java.io.PrintStream log) {
         if (!java.nio.file.Files.isRegularFile(checkpoint)) {
@@ -63,6 +64,7 @@ public final class RunModel implements AutoCloseable {
         }
         RunState state = Checkpoint.readState(checkpoint);
         RunConfig config = RunConfig.fromJson(state.configJson(), checkpoint + " (config metadata)").validate();
+        config.weightsOptional = false; // the run was trained on these files (or on random weights, stored as null)
         config.resolveWeights(log);
         RunModel run = build(config, backend);
         try {
