@@ -26,8 +26,8 @@ public final class TrainCommand implements Runnable {
     @Option(names = "--lr-method", description = "learning rate of the method's own tensors (meta-tokens, LCD, adapters)") Double lrMethod;
     @Option(names = "--lr-head", description = "learning rate of the task head") Double lrHead;
     @Option(names = "--seed", description = "seed of everything random") Long seed;
-    @Option(names = "--visual-weights", description = "visual backbone safetensors") String visualWeights;
-    @Option(names = "--audio-weights", description = "audio backbone safetensors") String audioWeights;
+    @Option(names = "--visual-weights", description = "visual backbone safetensors, or 'random'") String visualWeights;
+    @Option(names = "--audio-weights", description = "audio backbone safetensors, or 'random'") String audioWeights;
     @Option(names = "--low-memory", description = "Mettle's two-pass step that keeps nothing per layer") boolean lowMemory;
     @Option(names = "--workers", description = "data loading threads") Integer workers;
     @Option(names = "--stop-after-epoch", hidden = true, defaultValue = "0", description = "stop after this epoch as an interruption would (tests)") int stopAfterEpoch;
@@ -79,12 +79,14 @@ public final class TrainCommand implements Runnable {
                 c.seed = seed;
             }
             if (visualWeights != null) {
-                c.visualWeights = visualWeights;
-                c.weightsOptional = false;
+                c.visualWeights = givenWeights("--visual-weights", visualWeights);
             }
             if (audioWeights != null) {
-                c.audioWeights = audioWeights;
-                c.weightsOptional = false;
+                c.audioWeights = givenWeights("--audio-weights", audioWeights);
+            }
+            if (config.trim().equalsIgnoreCase("paper") && (visualWeights == null || audioWeights == null)) {
+                throw new IllegalArgumentException("--config paper needs the paper backbones' weights: pass --visual-weights FILE and --audio-weights FILE"
+                        + " (converted with weights/convert_to_safetensors.py), or 'random' to train on random backbones");
             }
             if (lowMemory) {
                 c.lowMemory = true;
@@ -102,6 +104,18 @@ public final class TrainCommand implements Runnable {
         if (json) {
             System.out.println(JsonText.write(r.toMap(c)));
         }
+    }
+
+    /** A weight file given on the command line must exist ('random' = seeded random weights). */
+    private static String givenWeights(String flag, String value) {
+        if (value.equalsIgnoreCase("random")) {
+            return null;
+        }
+        if (RunConfig.locate(value) == null) {
+            throw new IllegalArgumentException(flag + " " + value + ": file not found (relative paths resolve against the working directory, then "
+                    + RunConfig.installDir() + ")");
+        }
+        return value;
     }
 
     private void check(String key, String given, String stored) {

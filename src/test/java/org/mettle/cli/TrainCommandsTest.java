@@ -146,6 +146,12 @@ class TrainCommandsTest {
             assertTrue(noDefault.error().contains(PredictCommand.DEFAULT_CHECKPOINT), noDefault.error());
         }
 
+        Outcome weights = execute(new TrainCommand(), "--visual-weights", "absent.safetensors", "--data", "synthetic", "--out", dir.resolve("r4").toString());
+        assertTrue(weights.error().contains("--visual-weights absent.safetensors: file not found"), weights.error());
+
+        Outcome paper = execute(new TrainCommand(), "--config", "paper", "--data", "synthetic", "--out", dir.resolve("r5").toString());
+        assertTrue(paper.error().contains("--visual-weights FILE"), paper.error());
+
         Path badConfig = dir.resolve("bad.json");
         Files.writeString(badConfig, "{\"task\":\"ave\",\"lr_metod\":0.1}");
         Outcome config = execute(new TrainCommand(), "--config", badConfig.toString(), "--data", "synthetic", "--out", dir.resolve("r3").toString());
