@@ -36,9 +36,9 @@ public final class RunConfig {
     public boolean weightsOptional = true;
     public int segments = 10;
     public int batch = 4;
-    public int epochs = 6;
-    public double lrMethod = 3e-3;
-    public double lrHead = 1e-3;
+    public int epochs = 8;
+    public double lrMethod = 1e-2;
+    public double lrHead = 3e-3;
     public double lrBackbone = 1e-4;
     public int warmupSteps = 10;
     /** cosine or step. */
