@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -115,6 +117,30 @@ class TrainCommandsTest {
             double top = ((Number) probs.get(label)).doubleValue();
             assertTrue(probs.values().stream().allMatch(v -> ((Number) v).doubleValue() <= top), "label is the argmax");
         }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void predictDecodesAVideoWithFfmpeg() throws Exception {
+        Path ffmpeg = Stream.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+                .map(d -> Path.of(d, "ffmpeg")).filter(Files::isExecutable).findFirst().orElse(null);
+        Assumptions.assumeTrue(ffmpeg != null, "skipped: ffmpeg is not installed (predict --video needs it)");
+        Path frames;
+        try (var s = Files.list(run.resolve("data/frames"))) {
+            frames = s.sorted().findFirst().orElseThrow();
+        }
+        Path wav = run.resolve("data/audio").resolve(frames.getFileName() + ".wav");
+        Path mp4 = dir.resolve("clip.mp4");
+        Process p = new ProcessBuilder(ffmpeg.toString(), "-nostdin", "-y", "-loglevel", "error", "-framerate", "1", "-i",
+                frames.resolve("%04d.png").toString(), "-i", wav.toString(), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-r", "25", "-c:a", "aac",
+                mp4.toString()).redirectErrorStream(true).start();
+        String ffmpegLog = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        Assumptions.assumeTrue(p.waitFor() == 0, "skipped: this ffmpeg cannot encode H.264/AAC: " + ffmpegLog);
+        Outcome o = execute(new PredictCommand(), "--checkpoint", run.resolve("best.safetensors").toString(), "--video", mp4.toString(), "--json");
+        assertEquals(0, o.code(), o.error());
+        List<Object> segments = (List<Object>) o.lastJson().get("segments");
+        assertEquals(10, segments.size(), "a 10 s video gives 10 one-second entries");
+        assertEquals(29, ((Map<String, Object>) ((Map<String, Object>) segments.get(9)).get("probs")).size());
     }
 
     @Test
