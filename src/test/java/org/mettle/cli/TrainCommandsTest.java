@@ -144,6 +144,43 @@ class TrainCommandsTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void avvpPredictListsAudioAndVisualClassesAboveHalf() throws Exception {
+        RunConfig c = TinyRuns.config("avvp");
+        c.epochs = 1;
+        c.synthVideos = 8;
+        Path config = dir.resolve("avvp.json");
+        Files.writeString(config, c.toJson());
+        Path avvpRun = dir.resolve("avvp-run");
+        Outcome t = execute(new TrainCommand(), "--data", "synthetic", "--config", config.toString(), "--out", avvpRun.toString(), "--json");
+        assertEquals(0, t.code(), t.error());
+        assertTrue(((Map<String, Object>) t.lastJson().get("val")).containsKey("seg_type_av"));
+        Path frames;
+        try (var s = Files.list(avvpRun.resolve("data/frames"))) {
+            frames = s.sorted().findFirst().orElseThrow();
+        }
+        Path wav = avvpRun.resolve("data/audio").resolve(frames.getFileName() + ".wav");
+        Outcome o = execute(new PredictCommand(), "--checkpoint", avvpRun.resolve("last.safetensors").toString(), "--frames", frames.toString(),
+                "--audio", wav.toString(), "--json");
+        assertEquals(0, o.code(), o.error());
+        Map<String, Object> result = o.lastJson();
+        assertEquals("avvp", result.get("task"));
+        Map<String, Object> video = (Map<String, Object>) result.get("video");
+        List<Object> segments = (List<Object>) result.get("segments");
+        assertEquals(10, segments.size());
+        for (Object e : segments) {
+            Map<String, Object> entry = (Map<String, Object>) e;
+            for (String modality : List.of("audio", "visual")) {
+                Map<String, Object> classes = (Map<String, Object>) entry.get(modality);
+                for (Map.Entry<String, Object> k : classes.entrySet()) {
+                    assertTrue(((Number) k.getValue()).doubleValue() >= 0.5, modality + " " + k);
+                    assertTrue(video.containsKey(k.getKey()), "a segment class is also a video class: " + k.getKey());
+                }
+            }
+        }
+    }
+
+    @Test
     void badInputsFailWithClearMessages() throws Exception {
         Outcome missing = execute(new TrainCommand(), "--data", dir.resolve("nowhere").toString(), "--out", dir.resolve("r1").toString());
         assertNotEquals(0, missing.code());
