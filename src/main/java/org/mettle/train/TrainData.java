@@ -82,7 +82,7 @@ public final class TrainData {
         return clips;
     }
 
-    static boolean isNonEmptyDir(Path dir) {
+    public static boolean isNonEmptyDir(Path dir) {
         if (!Files.isDirectory(dir)) {
             return false;
         }
