@@ -98,6 +98,15 @@ abstract class BlockedGemm implements GemmKernel {
                 CpuParallel.threads() > 1);
     }
 
+    /** {@link #sgemm} kept on the calling thread (for callers that are already one task of a parallel loop). */
+    final void sgemmSerial(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                           float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                           float beta, float[] c, int cOff, int ldc) {
+        GemmChecks.checkSizes(m, n, k);
+        GemmChecks.checkOperands(transA, transB, m, n, k, a, aOff, lda, 0, b, bOff, ldb, 0, c, cOff, ldc, 0, 1);
+        gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, false);
+    }
+
     @Override
     public void sgemmBatched(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
                              float[] a, int aOff, int lda, int strideA, float[] b, int bOff, int ldb, int strideB,
