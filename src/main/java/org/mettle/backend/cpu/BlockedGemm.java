@@ -21,13 +21,13 @@ abstract class BlockedGemm implements GemmKernel {
     /** Packed op(B) per column block (k x NC) is kept under this many floats (8 MiB). */
     private static final int PACKED_B_BUDGET_FLOATS = 1 << 21;
 
-    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+    static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
     /** Register tile: rows of op(A) and columns of op(B) per micro-kernel call. */
     protected final int mr;
     protected final int nr;
-    private final int kcMax;
-    private final int mcMax;
+    final int kcMax;
+    final int mcMax;
     private final int ncMax;
 
     /**
@@ -68,7 +68,7 @@ abstract class BlockedGemm implements GemmKernel {
     }
 
     /** Runs the tile at rows h (<= mr) x cols (<= nr), through a scratch tile when it is not a full one. */
-    private void tile(int h, int cols, int kc, float[] a, int aIdx, int ars, int ads, float[] b, int bIdx, int bds,
+    final void tile(int h, int cols, int kc, float[] a, int aIdx, int ars, int ads, float[] b, int bIdx, int bds,
                       float alpha, float[] c, int cIdx, int ldc, boolean accumulate, Workspace ws) {
         boolean narrow = cols <= narrowWidth();
         if (h == mr && (cols == nr || cols == narrowWidth())) {
@@ -96,6 +96,15 @@ abstract class BlockedGemm implements GemmKernel {
         GemmChecks.checkOperands(transA, transB, m, n, k, a, aOff, lda, 0, b, bOff, ldb, 0, c, cOff, ldc, 0, 1);
         gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc,
                 CpuParallel.threads() > 1);
+    }
+
+    /** {@link #sgemm} kept on the calling thread (for callers that are already one task of a parallel loop). */
+    final void sgemmSerial(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                           float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                           float beta, float[] c, int cOff, int ldc) {
+        GemmChecks.checkSizes(m, n, k);
+        GemmChecks.checkOperands(transA, transB, m, n, k, a, aOff, lda, 0, b, bOff, ldb, 0, c, cOff, ldc, 0, 1);
+        gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, false);
     }
 
     @Override
@@ -149,6 +158,11 @@ abstract class BlockedGemm implements GemmKernel {
         Workspace ws = WORKSPACE.get();
         if (!par && mnk <= DIRECT_MAX_MNK) {
             gemmDirect(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, ws);
+            return;
+        }
+        if (FewRowsGemm.applies(this, m, n, par)) {
+            FewRowsGemm.run(this, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta != 0f, c, cOff, ldc,
+                    par);
             return;
         }
         // Each column block of op(B) is packed for its whole depth, so that every work item runs its rows
@@ -301,7 +315,7 @@ abstract class BlockedGemm implements GemmKernel {
             float[] pa = null;
             if (packWholeA) {
                 pa = ws.packedA(rowPanels * mr * kc);
-                packA(transA, a, aOff, lda, 1f, 0, m, pc, kc, pa, ws);
+                packA(transA, a, aOff, lda, 1f, 0, m, pc, kc, pa, 0, ws);
             } else if (lastRows < mr) {
                 pa = ws.packedA(mr * kc);
                 packAPanel(transA, a, aOff, lda, 1f, (rowPanels - 1) * mr, lastRows, pc, kc, pa, 0);
@@ -366,7 +380,7 @@ abstract class BlockedGemm implements GemmKernel {
         for (int pc = 0; pc < k; pc += kcMax) {
             int kc = Math.min(kcMax, k - pc);
             float[] pa = ws.packedA(roundUp(rows, mr) * kc);
-            packA(transA, a, aOff, lda, alpha, ic, rows, pc, kc, pa, ws);
+            packA(transA, a, aOff, lda, alpha, ic, rows, pc, kc, pa, 0, ws);
             macroKernel(pa, ic, rows, block, pc, kc, p0, p1, pc > 0 || beta != 0f, c, cOff, ldc, ws);
         }
     }
@@ -405,12 +419,12 @@ abstract class BlockedGemm implements GemmKernel {
 
     /**
      * Packs rows [ic, ic + rows) x depth [pc, pc + kc) of op(A) as MR-tall micro-panels: panel q starts at
-     * q*mr*kc and holds alpha times element (row q*mr + r, depth p) at p*mr + r. Rows past the block are zero.
+     * paOff + q*mr*kc and holds alpha times element (row q*mr + r, depth p) at p*mr + r. Rows past the block are zero.
      */
     protected void packA(boolean transA, float[] a, int aOff, int lda, float alpha, int ic, int rows, int pc,
-                         int kc, float[] pa, Workspace ws) {
+                         int kc, float[] pa, int paOff, Workspace ws) {
         for (int ir = 0; ir < rows; ir += mr) {
-            packAPanel(transA, a, aOff, lda, alpha, ic + ir, Math.min(mr, rows - ir), pc, kc, pa, ir * kc);
+            packAPanel(transA, a, aOff, lda, alpha, ic + ir, Math.min(mr, rows - ir), pc, kc, pa, paOff + ir * kc);
         }
     }
 
@@ -488,7 +502,7 @@ abstract class BlockedGemm implements GemmKernel {
     }
 
     /** C = beta * C, with beta == 0 writing zeros without reading C. */
-    private static void scale(int m, int n, float beta, float[] c, int cOff, int ldc) {
+    static void scale(int m, int n, float beta, float[] c, int cOff, int ldc) {
         if (beta == 1f) {
             return;
         }
@@ -517,6 +531,10 @@ abstract class BlockedGemm implements GemmKernel {
         private float[] a = new float[0];
         private float[] b = new float[0];
         private float[] tile = new float[0];
+        private float[] panelB = new float[0];
+        private float[] fewRowsA = new float[0];
+        /** Identifies the (call, depth chunk) whose op(A) fewRowsA holds; null when it holds nothing reusable. */
+        private Object fewRowsOwner;
 
         float[] packedA(int size) {
             if (a.length < size) {
@@ -530,6 +548,30 @@ abstract class BlockedGemm implements GemmKernel {
                 b = new float[size];
             }
             return b;
+        }
+
+        float[] panelB(int size) {
+            if (panelB.length < size) {
+                panelB = new float[size];
+            }
+            return panelB;
+        }
+
+        /** The few-rows path's packed op(A); {@link #packedFor} tells whether it already holds owner's rows. */
+        float[] fewRowsA(int size) {
+            if (fewRowsA.length < size) {
+                fewRowsA = new float[size];
+                fewRowsOwner = null;
+            }
+            return fewRowsA;
+        }
+
+        boolean packedFor(Object owner) {
+            return fewRowsOwner == owner;
+        }
+
+        void markPacked(Object owner) {
+            fewRowsOwner = owner;
         }
 
         float[] tile(int size) {

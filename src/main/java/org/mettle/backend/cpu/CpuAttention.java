@@ -90,6 +90,22 @@ public final class CpuAttention {
                 bias, biasB, biasH, mask, maskB, maskH);
         AttentionChecks.operand("o", o, ol, B, H, Nq, D);
         AttentionChecks.rowStats("lse", lse, B, H, Nq);
+        if (blockQ == 0 && blockK == 0 && DenseAttentionForward.applies(Nk)) {
+            // default tiles and a short key sequence: whole rows of logits through the GEMM (tests pass explicit
+            // tiles to exercise the tiled forward below)
+            BlockedGemm gemm = (BlockedGemm) Gemm.kernel();
+            int rows = DenseAttentionForward.blockRows(B * H, Nq, Nk, CpuParallel.threads());
+            int rowBlocks = (Nq + rows - 1) / rows;
+            CpuParallel.parallelFor(B * H * rowBlocks, 1, (from, to) -> {
+                for (int task = from; task < to; task++) {
+                    int head = task / rowBlocks;
+                    int i0 = (task % rowBlocks) * rows;
+                    DenseAttentionForward.forwardRows(call, gemm, head / H, head % H, i0, Math.min(rows, Nq - i0),
+                            o, ol, lse);
+                }
+            });
+            return;
+        }
         int qBlocks = call.queryBlocks();
         CpuParallel.parallelFor(B * H * qBlocks, 1, (from, to) -> {
             for (int task = from; task < to; task++) {

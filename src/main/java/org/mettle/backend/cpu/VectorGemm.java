@@ -86,18 +86,18 @@ public final class VectorGemm extends BlockedGemm {
      */
     @Override
     protected void packA(boolean transA, float[] a, int aOff, int lda, float alpha, int ic, int rows, int pc,
-                         int kc, float[] pa, Workspace ws) {
+                         int kc, float[] pa, int paOff, Workspace ws) {
         if (MR != 8) {
-            super.packA(transA, a, aOff, lda, alpha, ic, rows, pc, kc, pa, ws);
+            super.packA(transA, a, aOff, lda, alpha, ic, rows, pc, kc, pa, paOff, ws);
             return;
         }
         int fullRows = rows - rows % MR;
         if (fullRows < rows) {
-            packAPanel(transA, a, aOff, lda, alpha, ic + fullRows, rows - fullRows, pc, kc, pa, fullRows * kc);
+            packAPanel(transA, a, aOff, lda, alpha, ic + fullRows, rows - fullRows, pc, kc, pa, paOff + fullRows * kc);
         }
         if (!transA) {
             for (int ir = 0; ir < fullRows; ir += MR) {
-                int base = ir * kc;
+                int base = paOff + ir * kc;
                 int s0 = aOff + (ic + ir) * lda + pc;
                 int s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda, s6 = s5 + lda;
                 int s7 = s6 + lda;
@@ -117,7 +117,7 @@ public final class VectorGemm extends BlockedGemm {
             for (int p = 0; p < kc; p++) {
                 int src = aOff + (pc + p) * lda + ic;
                 for (int ir = 0; ir < fullRows; ir += MR) {
-                    int d = ir * kc + p * MR;
+                    int d = paOff + ir * kc + p * MR;
                     for (int r = 0; r < MR; r++) {
                         pa[d + r] = alpha * a[src + ir + r];
                     }

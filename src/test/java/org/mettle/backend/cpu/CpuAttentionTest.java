@@ -390,6 +390,17 @@ class CpuAttentionTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("paths")
+    void denseForwardSplitsLongRowsIntoBlocksAndLongSequencesStayTiled(String path) {
+        // default tiles and Nk <= 1024 take DenseAttentionForward: 150 x 1000 logits exceed its scratch, so the
+        // queries are split into blocks; 1100 keys take the tiled forward even with default tiles
+        int rows = DenseAttentionForward.blockRows(1, 150, 1000, 1);
+        assertTrue(rows < 150 && rows * 1000 <= 1 << 16 && rows % 8 == 0, "query block of " + rows + " rows");
+        runAndCheck(new Case(1, 1, 150, 1000, 8, Kind.PADDED, 31).withBias(1, 1), path, 1e-4);
+        runAndCheck(new Case(1, 1, 9, 1100, 8, Kind.CONTIGUOUS, 32), path, 1e-4);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("paths")
     void readsAndWritesFusedQkvLayout(String path) {
         // q, k, v interleaved as [B, N, 3, H, D]; o written as [B, N, H*D]; dq, dk, dv into one dqkv array
         runAndCheck(new Case(2, 3, 19, 19, 16, Kind.PACKED, 7), path, 1e-4);

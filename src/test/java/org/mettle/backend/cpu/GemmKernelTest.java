@@ -87,6 +87,20 @@ class GemmKernelTest {
         check(name, kernel, true, true, 211, 300, 517, -0.75f, 2f, 2, 3, 1, 5, 4, 6, 301);
     }
 
+    /**
+     * Few rows of C (a ViT's 197 tokens) take FewRowsGemm: op(A) packed whole per thread, op(B) one micro-panel
+     * at a time. k = 1100 spans two depth chunks by default (three 256-deep slices each at 200 rows); the tiny
+     * blocks make every slice its own chunk. Ragged columns and rows, padded leading dimensions, beta != 0.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void fewRowsProductsAtTransformerShapes(String name, GemmKernel kernel) {
+        check(name, kernel, false, true, 197, 330, 768, 1f, 0f, 0, 0, 0, 0, 0, 0, 400);
+        check(name, kernel, false, true, 197, 97, 1100, 1.5f, 0.5f, 3, 2, 5, 1, 7, 3, 401);
+        check(name, kernel, true, false, 61, 140, 520, -1f, 1f, 0, 0, 0, 0, 0, 0, 402);
+        check(name, kernel, true, true, 256, 200, 300, 1f, 0f, 1, 4, 0, 0, 2, 5, 403);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("kernels")
     void betaZeroNeverReadsC(String name, GemmKernel kernel) {
