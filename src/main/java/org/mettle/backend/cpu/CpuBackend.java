@@ -145,6 +145,9 @@ public final class CpuBackend implements Backend {
         }
         if (src.dtype() == DType.I32) {
             CpuPointwise.copyStrided(dims, ints(src), off(src) + srcOffset, srcStrides, ints(dst), off(dst) + dstOffset, dstStrides);
+        } else if (src.dtype() == DType.BF16 || src.dtype() == DType.F16) {
+            CpuPointwise.copyStrided(dims, ((CpuStorage) cpuStorage(src)).halves, off(src) + srcOffset, srcStrides,
+                    ((CpuStorage) cpuStorage(dst)).halves, off(dst) + dstOffset, dstStrides);
         } else {
             CpuPointwise.copyStrided(dims, f(src), off(src) + srcOffset, srcStrides, f(dst), off(dst) + dstOffset, dstStrides);
         }
@@ -223,6 +226,16 @@ public final class CpuBackend implements Backend {
         checkGemmOperand("A", a, batch, strideA, (long) m * k);
         checkGemmOperand("B", b, batch, strideB, (long) k * n);
         checkGemmOperand("C", c, batch, strideC, (long) m * n);
+        if (b.dtype() == DType.BF16) {
+            if (a.dtype() != DType.F32 || c.dtype() != DType.F32) {
+                throw new IllegalArgumentException("gemm with a BF16 B (a frozen weight) needs F32 A and C, got A "
+                        + a.describeShort() + " and C " + c.describeShort() + "; only the weight operand may be BF16");
+            }
+            Bf16WeightGemm.run(gemm, transA, transB, batch, m, n, k, alpha, f(a), off(a), strideA,
+                    ((CpuStorage) cpuStorage(b)).halves, off(b), strideB, beta, f(c), off(c), strideC,
+                    Bf16WeightGemm.DEFAULT_BLOCK_FLOATS);
+            return;
+        }
         if (batch == 1) {
             gemm.sgemm(transA, transB, m, n, k, alpha, f(a), off(a), lda, f(b), off(b), ldb, beta, f(c), off(c), n);
         } else {

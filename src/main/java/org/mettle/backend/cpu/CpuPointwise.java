@@ -168,6 +168,29 @@ public final class CpuPointwise {
         }));
     }
 
+    /** {@link #copyStrided(int[], float[], int, int[], float[], int, int[])} for BF16/F16 bits (views of frozen weights). */
+    public static void copyStrided(int[] dims, short[] src, int srcOff, int[] srcStrides, short[] dst, int dstOff,
+            int[] dstStrides) {
+        int[] dstS = dstStrides != null ? dstStrides : contiguousStrides(dims);
+        checkLayout("copyStrided", dims, "srcStrides", srcStrides, "dstStrides", dstS);
+        int total = elementCount("copyStrided", dims);
+        if (total == 0) {
+            return;
+        }
+        StridedLayout l = StridedLayout.of(dims, srcStrides, dstS);
+        int sIn = l.strides0[l.rank - 1];
+        int dIn = l.strides1[l.rank - 1];
+        CpuParallel.parallelFor(total, GRAIN * 2, (from, to) -> l.forEachRun(srcOff, dstOff, from, to, (pos, len, sp, dp) -> {
+            if (sIn == 1 && dIn == 1) {
+                System.arraycopy(src, sp, dst, dp, len);
+            } else {
+                for (int i = 0; i < len; i++) {
+                    dst[dp + i * dIn] = src[sp + i * sIn];
+                }
+            }
+        }));
+    }
+
     /** {@link #copyStrided(int[], float[], int, int[], float[], int, int[])} for I32 tensors. */
     public static void copyStrided(int[] dims, int[] src, int srcOff, int[] srcStrides, int[] dst, int dstOff,
             int[] dstStrides) {

@@ -341,6 +341,15 @@ public final class CudaBackend implements Backend {
     @Override
     public void gemm(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
                      Tensor a, int strideA, Tensor b, int strideB, float beta, Tensor c, int strideC) {
+        if (b.dtype() == DType.BF16 && a.dtype() == DType.F32 && c.dtype() == DType.F32) {
+            // A frozen BF16 weight against F32 activations: widen it on the device (no mixed kernel yet).
+            // Not a host fallback, so fallbackCounts() does not list it; the temporary is counted as WORKSPACE.
+            try (Tensor wide = Tensor.empty(this, b.shape(), DType.F32, MemoryCategory.WORKSPACE)) {
+                convert(b, wide);
+                gemm(transA, transB, batch, m, n, k, alpha, a, strideA, wide, strideB, beta, c, strideC);
+            }
+            return;
+        }
         String kernel;
         if (allF32(a, b, c)) {
             kernel = tf32 ? "gemm_tf32" : "gemm_f32";
