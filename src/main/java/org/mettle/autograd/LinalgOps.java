@@ -3,6 +3,7 @@ package org.mettle.autograd;
 import java.util.Arrays;
 import org.mettle.backend.Backend;
 import org.mettle.backend.BinaryOp;
+import org.mettle.tensor.DType;
 import org.mettle.tensor.Shape;
 import org.mettle.tensor.Tensor;
 
@@ -16,6 +17,7 @@ public final class LinalgOps {
      */
     public static Tensor matMul(Tensor a, Tensor b) {
         ElementwiseOps.checkSameBackend("matMul", a, b);
+        checkOperandTypes("matMul", a, "a", b, "b");
         if (a.rank() < 2 || b.rank() < 2) {
             throw new IllegalArgumentException("matMul needs rank >= 2 operands, got " + a.describeShort() + " and " + b.describeShort());
         }
@@ -114,9 +116,30 @@ public final class LinalgOps {
         return v;
     }
 
+    /**
+     * The left operand is F32; the right one (a weight) may be stored in BF16 only when frozen: the GEMM reads BF16
+     * B with F32 accumulation, but gradients and optimizer updates of a BF16 tensor are not supported.
+     */
+    private static void checkOperandTypes(String op, Tensor left, String leftName, Tensor right, String rightName) {
+        if (left.dtype() != DType.F32) {
+            throw new IllegalArgumentException(op + ": " + leftName + " " + left.describeShort() + " must be F32"
+                    + (left.dtype() == DType.BF16 ? " (only the frozen right-hand " + rightName + " may be BF16)" : ""));
+        }
+        if (right.dtype() == DType.BF16) {
+            if (right.requiresGrad()) {
+                throw new IllegalArgumentException(op + ": " + rightName + " " + right.describeShort() + " is BF16 and requires grad;"
+                        + " BF16 storage is for frozen weights only: keep trainable tensors in F32 (toType(DType.F32))"
+                        + " or freeze it with requiresGrad(false)");
+            }
+        } else if (right.dtype() != DType.F32) {
+            throw new IllegalArgumentException(op + ": " + rightName + " " + right.describeShort() + " must be F32 or a frozen BF16 tensor");
+        }
+    }
+
     /** y = x w^T + b for x [..., in], w [out, in] (PyTorch's layout), b [out] nullable. */
     public static Tensor linear(Tensor x, Tensor w, Tensor b) {
         ElementwiseOps.checkSameBackend("linear", x, w);
+        checkOperandTypes("linear", x, "input", w, "weight");
         int in = x.dim(-1);
         if (w.rank() != 2 || w.dim(1) != in) {
             throw new IllegalArgumentException("linear: weight " + w.describeShort() + " does not take inputs of width " + in
