@@ -7,7 +7,7 @@ import org.mettle.tensor.Tensor;
 
 /** y = x W^T + b with W [out, in] (PyTorch's layout and names: weight, bias). */
 public final class Linear extends Module {
-    private final Tensor weight;
+    private Tensor weight;
     private final Tensor bias;
 
     public Linear(Backend backend, Random random, int in, int out, boolean withBias) {
@@ -22,6 +22,13 @@ public final class Linear extends Module {
 
     public Tensor weight() {
         return weight;
+    }
+
+    /** Replaces the weight with a same-shape tensor (see {@link FrozenWeights}); returns the old one to close. */
+    Tensor replaceWeight(Tensor replacement) {
+        Tensor old = replaceParameter("weight", replacement);
+        weight = replacement;
+        return old;
     }
 
     public Tensor bias() {

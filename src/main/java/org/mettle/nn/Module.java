@@ -35,6 +35,30 @@ public abstract class Module implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Swaps a registered parameter for another tensor of the same shape (e.g. its BF16 copy), keeping its name
+     * and place in {@link #namedParameters()}; returns the old tensor, which the caller closes.
+     */
+    final Tensor replaceParameter(String name, Tensor replacement) {
+        Tensor old = parameters.get(name);
+        if (old == null) {
+            throw new IllegalArgumentException("no parameter '" + name + "' in " + getClass().getSimpleName());
+        }
+        if (!old.shape().equals(replacement.shape())) {
+            throw new IllegalArgumentException("replacing parameter '" + name + "' " + old.describeShort() + " with "
+                    + replacement.describeShort() + ": shapes differ");
+        }
+        replacement.untrack();
+        replacement.named(old.name());
+        parameters.put(name, replacement);
+        return old;
+    }
+
+    /** Direct children by name, in registration order. */
+    final Map<String, Module> children() {
+        return java.util.Collections.unmodifiableMap(children);
+    }
+
     protected final <M extends Module> M child(String name, M module) {
         if (parameters.containsKey(name) || children.containsKey(name)) {
             throw new IllegalArgumentException("duplicate name '" + name + "' in " + getClass().getSimpleName());
