@@ -219,8 +219,9 @@ class LavishTest {
                 plainAudio = audio.forward(mel, LayerConsumer.NONE).toFloatArray();
             }
             assertTrue(adapted[0].requiresGrad(), "the adapted forward records a graph (the gates require grad)");
-            assertArrayEquals(plainVisual, adapted[0].toFloatArray(), 0f, "visual tokens with all gates at 0");
-            assertArrayEquals(plainAudio, adapted[1].toFloatArray(), 0f, "audio tokens with all gates at 0");
+            // 1e-5, not 0: the CPU kernels' threaded reductions may differ in the last bit between two runs
+            assertArrayEquals(plainVisual, adapted[0].toFloatArray(), 1e-5f, "visual tokens with all gates at 0");
+            assertArrayEquals(plainAudio, adapted[1].toFloatArray(), 1e-5f, "audio tokens with all gates at 0");
         }
     }
 
