@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
                 "tiny: test-size Swin-V2 + HTS-AT, 2 videos x 10 segments; paper: swinv2_large_window12_192 + htsat, 1 video x 10 segments.",
                 "peak_bytes is the device ledger's measured peak during that method's steps (warm-up included), reset between methods;"
                         + " it counts everything live then: frozen backbone weights, inputs, the method's parameters, graph, gradients, AdamW state.",
+                "step_ms is wall time per timed step; cpu_ms the process's CPU time per step (all threads), less sensitive to other load.",
                 "Step times depend on the machine and its load: report them with the machine and the load average."})
 public final class CompareCommand implements Runnable {
     @Option(names = "--task", defaultValue = "ave", description = "ave (the only task compared; default ${DEFAULT-VALUE})") String task;
@@ -45,11 +46,12 @@ public final class CompareCommand implements Runnable {
         }
         System.out.printf(Locale.ROOT, "compare: %s + %s, batch %d x %d segments, %d warm-up + %d timed steps per method, %s%n", setting.visual,
                 setting.audio, setting.batch, setting.segments, warmup, steps, backend.describe());
-        System.out.printf(Locale.ROOT, "%-18s %12s %14s %16s%n", "method", "step ms", "peak", "trainable");
+        System.out.printf(Locale.ROOT, "%-18s %12s %12s %14s %16s%n", "method", "step ms", "cpu ms", "peak", "trainable");
         List<StepBenchmark.Measurement> results = new ArrayList<>();
         StepBenchmark.measure(backend, setting.visual, setting.audio, setting.batch, setting.segments, steps, warmup, chosen, m -> {
             results.add(m);
-            System.out.printf(Locale.ROOT, "%-18s %12.1f %14s %,16d%n", m.method(), m.stepMs(), MemoryLedger.bytes(m.peakBytes()), m.trainableParams());
+            System.out.printf(Locale.ROOT, "%-18s %12.1f %12.1f %14s %,16d%n", m.method(), m.stepMs(), m.cpuMs(), MemoryLedger.bytes(m.peakBytes()),
+                    m.trainableParams());
             System.out.flush();
         });
         if (json) {

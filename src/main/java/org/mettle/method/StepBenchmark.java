@@ -55,13 +55,20 @@ public final class StepBenchmark {
         }
     }
 
-    /** One method's result: ledger peak during its steps (warm-up included), mean time of the timed steps. */
-    public record Measurement(String method, long peakBytes, double stepMs, long trainableParams) {
+    /**
+     * One method's result: ledger peak during its steps (warm-up included), mean wall time of the timed steps and
+     * the mean CPU time the whole process used per timed step (all threads, GC and JIT included; less sensitive
+     * than wall time to other processes on a shared machine, -1 where the JVM cannot tell).
+     */
+    public record Measurement(String method, long peakBytes, double stepMs, long trainableParams, double cpuMs) {
         public String toJson() {
-            return String.format(Locale.ROOT, "{\"method\":\"%s\",\"peak_bytes\":%d,\"step_ms\":%.1f,\"trainable_params\":%d}", method, peakBytes,
-                    stepMs, trainableParams);
+            return String.format(Locale.ROOT, "{\"method\":\"%s\",\"peak_bytes\":%d,\"step_ms\":%.1f,\"trainable_params\":%d,\"cpu_ms\":%.1f}", method,
+                    peakBytes, stepMs, trainableParams, cpuMs);
         }
     }
+
+    /** Wall and process CPU milliseconds per timed step. */
+    private record Timing(double wallMs, double cpuMs) {}
 
     private StepBenchmark() {}
 
@@ -127,8 +134,8 @@ public final class StepBenchmark {
                         opt.zeroGrad();
                     };
             ledger.resetPeaks();
-            double ms = time(step, steps, warmup, model);
-            return new Measurement(method, ledger.peakTotal(), ms, model.trainableParameterCount());
+            Timing t = time(step, steps, warmup, model);
+            return new Measurement(method, ledger.peakTotal(), t.wallMs(), model.trainableParameterCount(), t.cpuMs());
         }
     }
 
@@ -136,24 +143,33 @@ public final class StepBenchmark {
                                                 int batch, int segments, int steps, int warmup, MemoryLedger ledger) {
         try (MettleModel model = new MettleModel(Task.AVE, visual, audio, lcd, 0); LayerwiseAdamW opt = new LayerwiseAdamW(model, 1e-6f, 0f)) {
             ledger.resetPeaks();
-            double ms = time(() -> model.trainStepLayerwise(opt, frames, audioIn, labels, batch, segments), steps, warmup, model);
-            return new Measurement("mettle-low-memory", ledger.peakTotal(), ms, model.trainableParameterCount());
+            Timing t = time(() -> model.trainStepLayerwise(opt, frames, audioIn, labels, batch, segments), steps, warmup, model);
+            return new Measurement("mettle-low-memory", ledger.peakTotal(), t.wallMs(), model.trainableParameterCount(), t.cpuMs());
         }
     }
 
     /** Mean milliseconds of the timed steps; reading a parameter back at the end waits for an asynchronous device. */
-    private static double time(Runnable step, int steps, int warmup, AvModel model) {
+    private static Timing time(Runnable step, int steps, int warmup, AvModel model) {
         for (int i = 0; i < warmup; i++) {
             step.run();
         }
         Tensor probe = model.trainableTensors().values().iterator().next();
         probe.toFloatArray();
+        long cpu0 = processCpuNanos();
         long t0 = System.nanoTime();
         for (int i = 0; i < steps; i++) {
             step.run();
         }
         probe.toFloatArray();
-        return (System.nanoTime() - t0) / 1e6 / steps;
+        long wall = System.nanoTime() - t0;
+        long cpu1 = processCpuNanos();
+        return new Timing(wall / 1e6 / steps, cpu0 < 0 || cpu1 < 0 ? -1 : (cpu1 - cpu0) / 1e6 / steps);
+    }
+
+    /** CPU time of this process in nanoseconds, or -1. */
+    private static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
     }
 
     public static void main(String[] args) {
@@ -171,8 +187,8 @@ public final class StepBenchmark {
             if (m.method().equals("mettle")) {
                 mettleMs[0] = m.stepMs();
             }
-            System.out.printf(Locale.ROOT, "%-18s %10.1f ms/step  peak %12s   mettle / this = %.2f%n", m.method(), m.stepMs(),
-                    MemoryLedger.bytes(m.peakBytes()), mettleMs[0] / m.stepMs());
+            System.out.printf(Locale.ROOT, "%-18s %10.1f ms/step (cpu %10.1f ms)  peak %12s   mettle / this = %.2f%n", m.method(), m.stepMs(),
+                    m.cpuMs(), MemoryLedger.bytes(m.peakBytes()), mettleMs[0] / m.stepMs());
         });
         System.out.printf(Locale.ROOT, "visual %s, audio %s, batch %d x %d segments, %d timed steps after %d warm-up steps each, %s%n", visualArch, audioArch,
                 batch, segments, steps, warmup, cpu.describe());

@@ -20,7 +20,7 @@ import picocli.CommandLine;
 /** {@code compare --config tiny --steps 1}: the JSON line's shape and the numbers that do not depend on timing. */
 class CompareCommandTest {
     private static final Pattern ENTRY = Pattern.compile(
-            "\\{\"method\":\"([a-z-]+)\",\"peak_bytes\":(\\d+),\"step_ms\":([0-9.]+),\"trainable_params\":(\\d+)}");
+            "\\{\"method\":\"([a-z-]+)\",\"peak_bytes\":(\\d+),\"step_ms\":([0-9.]+),\"trainable_params\":(\\d+),\"cpu_ms\":(-?[0-9.]+)}");
 
     private record Row(long peak, double ms, long params) {}
 
