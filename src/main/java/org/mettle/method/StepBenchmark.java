@@ -28,8 +28,8 @@ public final class StepBenchmark {
 
     /** The backbones and input sizes of {@code compare --config}; the one place their names live. */
     public enum Setting {
-        /** Test-size backbones (to be switched to the shipped tiny archs), 2 videos x 10 segments. */
-        TINY("swinv2_test_window4_64", "htsat_test", 2, 10),
+        /** The shipped tiny backbones' architectures (random weights here), 2 videos x 10 segments. */
+        TINY("swinv2_mini_window4_64", "htsat_mini", 2, 10),
         /** The paper's: Swin-V2-L at 192 and HTS-AT, 1 video x 10 segments. */
         PAPER("swinv2_large_window12_192", "htsat", 1, 10);
 
