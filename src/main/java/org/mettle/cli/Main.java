@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Mettle for Java: meta-token learning (LCD/MTI) on frozen audio-visual transformers.",
-        subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class, PretrainCommand.class, MemoryCommand.class, BenchCommand.class,
+        subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class, CompareCommand.class, PretrainCommand.class,
+                MemoryCommand.class, BenchCommand.class,
                 InfoCommand.class, FeaturesCommand.class, FbankCommand.class, SynthCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

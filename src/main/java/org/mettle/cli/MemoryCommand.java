@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
                 + " --task ave --method mettle --visual swinv2_large_window12_192 --audio htsat --segments 10 --batch 1.")
 public final class MemoryCommand implements Runnable {
     @Option(names = "--task", defaultValue = "ave", description = "ave or avvp (default ${DEFAULT-VALUE})") String task;
-    @Option(names = "--method", defaultValue = "mettle", description = "mettle, linear, full or backprop-bound (a lower bound of LAVisH-style memory; lavish itself is not built yet)") String method;
+    @Option(names = "--method", defaultValue = "mettle", description = "mettle, lavish (LAVisH-style adapters, defaults: 8 latent tokens, r = 16), linear, full or backprop-bound") String method;
     @Option(names = "--visual", defaultValue = "swinv2_large_window12_192", description = "visual backbone (default ${DEFAULT-VALUE})") String visual;
     @Option(names = "--audio", defaultValue = "htsat", description = "audio backbone (default ${DEFAULT-VALUE})") String audio;
     @Option(names = "--batch", defaultValue = "1", description = "videos per batch (default ${DEFAULT-VALUE})") int batch;

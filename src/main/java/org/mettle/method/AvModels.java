@@ -12,7 +12,8 @@ public final class AvModels {
     private AvModels() {}
 
     /**
-     * What a method needs besides the backbones: LCD options (Mettle), the common width D_c (every method), the
+     * What a method needs besides the backbones: LCD options (Mettle), the common width D_c (every method; LAVisH takes its other options from
+     * {@link LavishConfig#defaults()}), the
      * frames' [rows, 3, H, W] and features' [rows, frames, mel] shapes (input prompts), the parameter seed.
      */
     public record Options(LcdConfig lcd, int[] frameShape, int[] melShape, long seed) {}
@@ -35,7 +36,8 @@ public final class AvModels {
             return new PooledBaseline(kind, task, visual, audio, o.frameShape(), o.melShape(), o.lcd().commonWidth(), o.seed());
         }
         if (m.equals("lavish")) {
-            throw new IllegalArgumentException("--method lavish is not built yet in this version");
+            // LAVisH's own options are its defaults; only D_c follows the shared option
+            return new LavishModel(task, visual, audio, LavishConfig.defaults().withCommonWidth(o.lcd().commonWidth()), o.seed());
         }
         throw new IllegalArgumentException("unknown --method '" + method + "'; known: " + String.join(", ", METHODS));
     }

@@ -22,11 +22,14 @@ import org.mettle.train.AdamW;
  * the same code as on a device, every allocation counted by the ledger, nothing computed. Peaks count everything
  * the plan allocates (backbone weights, LCD and head parameters, inputs, activations, saved tensors, gradients,
  * AdamW state, workspace); two optimisation steps run so that the optimizer state is live during the second.
- * {@code lowMemory} plans {@link MettleModel#trainStepLayerwise}: two passes and layer-wise updates.
+ * {@code lowMemory} plans {@link MettleModel#trainStepLayerwise}: two passes and layer-wise updates. The baselines
+ * ({@code lavish}, {@code linear}, {@code full}, {@code backprop-bound}) run the same plain AdamW steps.
  */
 public final class MemoryPlanner {
     /** The method name of {@link PooledBaseline.Kind#BACKPROP_BOUND}. */
     public static final String BACKPROP_BOUND = "backprop-bound";
+    /** The method name of {@link LavishModel}. */
+    public static final String LAVISH = "lavish";
 
     private MemoryPlanner() {}
 
@@ -34,9 +37,8 @@ public final class MemoryPlanner {
     public record Request(Task task, String method, String visualArch, String audioArch, int batch, int segments,
                           boolean inference, boolean lowMemory, LcdConfig lcd) {
         public Request {
-            if (!method.equalsIgnoreCase("mettle") && PooledBaseline.Kind.byName(method) == null) {
-                throw new IllegalArgumentException("--method " + method + ": this version plans mettle, linear, full and " + BACKPROP_BOUND
-                        + " (a lower bound of LAVisH-style memory); lavish is not built yet");
+            if (!method.equalsIgnoreCase("mettle") && !method.equalsIgnoreCase(LAVISH) && PooledBaseline.Kind.byName(method) == null) {
+                throw new IllegalArgumentException("--method " + method + ": this version plans mettle, lavish, linear, full and " + BACKPROP_BOUND);
             }
             if (lowMemory && !method.equalsIgnoreCase("mettle")) {
                 // the baselines have no second pass
@@ -107,6 +109,13 @@ public final class MemoryPlanner {
             Tensor audioIn = Tensor.empty(meta, Shape.of(mel));
             Tensor labels = r.task() == Task.AVE ? Tensor.empty(meta, Shape.of(rows), DType.I32)
                     : Tensor.empty(meta, Shape.of(r.batch(), AvvpHead.CLASSES));
+            if (r.method().equalsIgnoreCase(LAVISH)) {
+                LavishConfig config = LavishConfig.defaults().withCommonWidth(r.lcd().commonWidth());
+                try (LavishModel model = new LavishModel(r.task(), visual, audio, config, 0)) {
+                    runPlain(model, model.trainableParameters(), r, frames, audioIn, labels);
+                    return result(r, ledger, before, model.parameterCount(), visual.module().parameterCount() + audio.module().parameterCount());
+                }
+            }
             PooledBaseline.Kind baseline = PooledBaseline.Kind.byName(r.method());
             if (baseline != null) {
                 try (PooledBaseline bound = new PooledBaseline(baseline, r.task(), visual, audio, img, mel, r.lcd().commonWidth(), 0)) {
@@ -161,6 +170,26 @@ public final class MemoryPlanner {
                 }
                 return result(r, ledger, before, model.parameterCount(), visual.module().parameterCount() + audio.module().parameterCount());
             }
+        }
+    }
+
+    /** A forward (inference) or two plain AdamW steps of any model (the second with the optimizer state live). */
+    private static void runPlain(AvModel model, java.util.List<Tensor> params, Request r, Tensor frames, Tensor audioIn, Tensor labels) {
+        if (r.inference()) {
+            try (var g = GradMode.noGrad()) {
+                model.loss(frames, audioIn, labels, r.batch(), r.segments()).close();
+            }
+            return;
+        }
+        try (AdamW opt = new AdamW(params, 1e-3f, 0.01f)) {
+            for (int step = 0; step < 2; step++) {
+                opt.zeroGrad();
+                try (Scope s = Scope.open()) {
+                    model.loss(frames, audioIn, labels, r.batch(), r.segments()).backward();
+                }
+                opt.step();
+            }
+            opt.zeroGrad();
         }
     }
 

@@ -22,10 +22,26 @@ public interface Backbone extends AutoCloseable {
     Module module();
 
     /**
-     * Runs the forward; returns the final normed tokens [B, N, D] (cls token first for ViT). The input is not closed.
-     * Every intermediate except the returned tensor is released before returning.
+     * Embeds the input (checked against the architecture's input shape) and returns a cursor before the first block;
+     * see {@link BlockCursor} for the token layout and lifetimes. The input is not closed. With wantAttention each
+     * {@link LayerOutput} carries its block's {@link AttentionTap}.
      */
-    Tensor forward(Tensor input, LayerConsumer consumer);
+    BlockCursor start(Tensor input, boolean wantAttention);
+
+    /**
+     * Runs the forward; returns the final normed tokens [B, N, D] (cls token first for ViT). The input is not closed.
+     * Every intermediate except the returned tensor is released before returning. A null consumer is
+     * {@link LayerConsumer#NONE}.
+     */
+    default Tensor forward(Tensor input, LayerConsumer consumer) {
+        LayerConsumer c = consumer == null ? LayerConsumer.NONE : consumer;
+        try (BlockCursor cursor = start(input, c.wantsAttention())) {
+            while (cursor.hasNext()) {
+                c.accept(cursor.next());
+            }
+            return cursor.finish();
+        }
+    }
 
     @Override
     default void close() {

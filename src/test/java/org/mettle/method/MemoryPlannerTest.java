@@ -88,12 +88,30 @@ class MemoryPlannerTest {
     }
 
     @Test
-    void unknownBackboneAndUnbuiltMethodsAreClearErrors() {
+    void lavishSavesMoreThanTheBackpropBoundAndMoreThanMettle() {
+        MemoryPlanner.Result mettle = plan(Task.AVE, false, false, 4);
+        MemoryPlanner.Result bound = MemoryPlanner.plan(new MemoryPlanner.Request(Task.AVE, MemoryPlanner.BACKPROP_BOUND, TinyMettle.VISUAL,
+                TinyMettle.AUDIO, 1, 4, false, false, LCD));
+        MemoryPlanner.Result lavish = MemoryPlanner.plan(new MemoryPlanner.Request(Task.AVE, MemoryPlanner.LAVISH, TinyMettle.VISUAL,
+                TinyMettle.AUDIO, 1, 4, false, false, LCD));
+        MemoryPlanner.Result lavishInference = MemoryPlanner.plan(new MemoryPlanner.Request(Task.AVE, MemoryPlanner.LAVISH, TinyMettle.VISUAL,
+                TinyMettle.AUDIO, 1, 4, true, false, LCD));
+        long lavishSaved = lavish.peakByCategory().get(MemoryCategory.SAVED);
+        // the bound is a lower bound: LAVisH keeps the backbones' activations and its adapters' on top
+        assertTrue(lavishSaved > bound.peakByCategory().get(MemoryCategory.SAVED), "lavish " + lavishSaved + " vs bound");
+        assertTrue(lavishSaved > 2 * mettle.peakByCategory().get(MemoryCategory.SAVED), "lavish " + lavishSaved + " vs mettle");
+        assertEquals(2 * 4L * lavish.trainableParams(), lavish.peakByCategory().get(MemoryCategory.OPTIMIZER), "AdamW state");
+        assertEquals(0L, lavishInference.peakByCategory().get(MemoryCategory.SAVED), "inference saves nothing");
+        assertTrue(lavishInference.peakBytes() < lavish.peakBytes());
+    }
+
+    @Test
+    void unknownBackboneAndUnknownMethodsAreClearErrors() {
         IllegalArgumentException arch = assertThrows(IllegalArgumentException.class, () -> MemoryPlanner.plan(new MemoryPlanner.Request(
                 Task.AVE, "mettle", "swinv2_nope", TinyMettle.AUDIO, 1, 1, false, false, LCD)));
         assertTrue(arch.getMessage().contains("swinv2_nope") && arch.getMessage().contains("known"), arch.getMessage());
         IllegalArgumentException method = assertThrows(IllegalArgumentException.class, () -> new MemoryPlanner.Request(
-                Task.AVE, "lavish", TinyMettle.VISUAL, TinyMettle.AUDIO, 1, 1, false, false, LCD));
-        assertTrue(method.getMessage().contains("lavish"), method.getMessage());
+                Task.AVE, "prompt-tuning", TinyMettle.VISUAL, TinyMettle.AUDIO, 1, 1, false, false, LCD));
+        assertTrue(method.getMessage().contains("prompt-tuning") && method.getMessage().contains("lavish"), method.getMessage());
     }
 }

@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.Random;
 import org.mettle.backend.Backend;
 import org.mettle.models.Backbone;
-import org.mettle.models.LayerConsumer;
-import org.mettle.models.LayerOutput;
+import org.mettle.models.BlockCursor;
+import org.mettle.models.StreamingCursor;
 import org.mettle.models.Weights;
 import org.mettle.models.swin.ModuleList;
 import org.mettle.models.swin.PatchEmbed;
@@ -190,46 +190,55 @@ public final class Htsat extends Module implements Backbone {
     }
 
     @Override
-    public Tensor forward(Tensor input, LayerConsumer consumer) {
-        Tensor x = SwinParams.scoped(() -> {
+    public BlockCursor start(Tensor input, boolean wantAttention) {
+        Tensor embedded = SwinParams.scoped(() -> {
             Tensor image = toImage(input);
             Tensor tokens = patchEmbed.forward(image);
             image.close();
             return tokens;
-        }).untrack();
-        try {
-            int layer = 0;
-            for (int s = 0; s < blocks.length; s++) {
-                for (SwinV1Block block : blocks[s]) {
-                    x = runBlock(block, layer++, x, consumer);
-                }
-                if (downsample[s] != null) {
-                    Tensor in = x;
-                    PatchMerging merge = downsample[s];
-                    Tensor merged = SwinParams.scoped(() -> merge.forward(in)).untrack();
-                    x.close();
-                    x = merged;
+        });
+        return new StreamingCursor(arch(), layerCount(), embedded, wantAttention) {
+            @Override
+            protected Tensor mergeBefore(int layer, Tensor x) {
+                // HTS-AT merges at the end of stages 0..2, i.e. before the first block of the next stage
+                int[] at = stageAndIndex(layer);
+                PatchMerging merge = at[1] == 0 && at[0] > 0 ? downsample[at[0] - 1] : null;
+                return merge == null ? null : SwinParams.scoped(() -> merge.forward(x));
+            }
+
+            @Override
+            protected Step block(int layer, Tensor x, boolean wantTap) {
+                int[] at = stageAndIndex(layer);
+                SwinV1Block block = blocks[at[0]][at[1]];
+                TapHolder tap = wantTap ? new TapHolder() : null;
+                try {
+                    Tensor y = SwinParams.scoped(() -> block.forward(x, tap));
+                    return new Step(y, tap == null ? null : tap.tap(), tap == null ? null : tap::close);
+                } catch (RuntimeException | Error e) {
+                    if (tap != null) {
+                        tap.close();
+                    }
+                    throw e;
                 }
             }
-            Tensor last = x;
-            return SwinParams.scoped(() -> norm.forward(last));
-        } finally {
-            x.close();
-        }
+
+            @Override
+            protected Tensor finalNorm(Tensor x) {
+                return SwinParams.scoped(() -> norm.forward(x));
+            }
+        };
     }
 
-    private static Tensor runBlock(SwinV1Block block, int layer, Tensor x, LayerConsumer consumer) {
-        try (TapHolder tap = consumer.wantsAttention() ? new TapHolder() : null) {
-            Tensor y = SwinParams.scoped(() -> block.forward(x, tap)).untrack();
-            try {
-                consumer.accept(new LayerOutput(layer, y, tap == null ? null : tap.tap()));
-            } catch (RuntimeException | Error e) {
-                y.close();
-                throw e;
+    /** {stage, index within the stage} of a block index over all stages. */
+    private int[] stageAndIndex(int layer) {
+        int rest = layer;
+        for (int s = 0; s < blocks.length; s++) {
+            if (rest < blocks[s].length) {
+                return new int[] {s, rest};
             }
-            x.close();
-            return y;
+            rest -= blocks[s].length;
         }
+        throw new IndexOutOfBoundsException("layer " + layer + " of " + arch() + " (it has " + layerCount() + ")");
     }
 
     /** Loads a safetensors file with the HTS-AT release's names (see the class comment); other mismatches are errors. */

@@ -11,8 +11,8 @@ import java.util.regex.Pattern;
 import org.mettle.backend.Backend;
 import org.mettle.io.SafetensorsFile;
 import org.mettle.models.Backbone;
-import org.mettle.models.LayerConsumer;
-import org.mettle.models.LayerOutput;
+import org.mettle.models.BlockCursor;
+import org.mettle.models.StreamingCursor;
 import org.mettle.models.Weights;
 import org.mettle.nn.LayerNorm;
 import org.mettle.nn.Module;
@@ -124,47 +124,55 @@ public final class SwinTransformerV2 extends Module implements Backbone {
     }
 
     @Override
-    public Tensor forward(Tensor input, LayerConsumer consumer) {
+    public BlockCursor start(Tensor input, boolean wantAttention) {
         int[] want = inputShape(input.rank() > 0 ? input.dim(0) : 1);
         if (input.rank() != 4 || input.dim(1) != want[1] || input.dim(2) != want[2] || input.dim(3) != want[3]) {
             throw new IllegalArgumentException(arch() + " takes images [B, " + want[1] + ", " + want[2] + ", " + want[3] + "], got "
                     + input.describeShort());
         }
-        Tensor x = SwinParams.scoped(() -> patchEmbed.forward(input)).untrack();
-        try {
-            int layer = 0;
-            for (int s = 0; s < blocks.length; s++) {
-                if (downsample[s] != null) {
-                    Tensor in = x;
-                    PatchMerging merge = downsample[s];
-                    Tensor merged = SwinParams.scoped(() -> merge.forward(in)).untrack();
-                    x.close();
-                    x = merged;
-                }
-                for (SwinV2Block block : blocks[s]) {
-                    x = runBlock(block, layer++, x, consumer);
+        Tensor embedded = SwinParams.scoped(() -> patchEmbed.forward(input));
+        return new StreamingCursor(arch(), layerCount(), embedded, wantAttention) {
+            @Override
+            protected Tensor mergeBefore(int layer, Tensor x) {
+                // timm's layout: stage s > 0 starts with its patch merging
+                int[] at = stageAndIndex(layer);
+                PatchMerging merge = at[1] == 0 ? downsample[at[0]] : null;
+                return merge == null ? null : SwinParams.scoped(() -> merge.forward(x));
+            }
+
+            @Override
+            protected Step block(int layer, Tensor x, boolean wantTap) {
+                int[] at = stageAndIndex(layer);
+                SwinV2Block block = blocks[at[0]][at[1]];
+                TapHolder tap = wantTap ? new TapHolder() : null;
+                try {
+                    Tensor y = SwinParams.scoped(() -> block.forward(x, tap));
+                    return new Step(y, tap == null ? null : tap.tap(), tap == null ? null : tap::close);
+                } catch (RuntimeException | Error e) {
+                    if (tap != null) {
+                        tap.close();
+                    }
+                    throw e;
                 }
             }
-            Tensor last = x;
-            return SwinParams.scoped(() -> norm.forward(last));
-        } finally {
-            x.close();
-        }
+
+            @Override
+            protected Tensor finalNorm(Tensor x) {
+                return SwinParams.scoped(() -> norm.forward(x));
+            }
+        };
     }
 
-    /** Runs one block, hands its output to the consumer, releases the block input; returns the output. */
-    private static Tensor runBlock(SwinV2Block block, int layer, Tensor x, LayerConsumer consumer) {
-        try (TapHolder tap = consumer.wantsAttention() ? new TapHolder() : null) {
-            Tensor y = SwinParams.scoped(() -> block.forward(x, tap)).untrack();
-            try {
-                consumer.accept(new LayerOutput(layer, y, tap == null ? null : tap.tap()));
-            } catch (RuntimeException | Error e) {
-                y.close();
-                throw e;
+    /** {stage, index within the stage} of a block index over all stages. */
+    private int[] stageAndIndex(int layer) {
+        int rest = layer;
+        for (int s = 0; s < blocks.length; s++) {
+            if (rest < blocks[s].length) {
+                return new int[] {s, rest};
             }
-            x.close();
-            return y;
+            rest -= blocks[s].length;
         }
+        throw new IndexOutOfBoundsException("layer " + layer + " of " + arch() + " (it has " + layerCount() + ")");
     }
 
     /**

@@ -8,8 +8,8 @@ import org.mettle.autograd.ShapeOps;
 import org.mettle.backend.Backend;
 import org.mettle.memory.MemoryCategory;
 import org.mettle.models.Backbone;
-import org.mettle.models.LayerConsumer;
-import org.mettle.models.LayerOutput;
+import org.mettle.models.BlockCursor;
+import org.mettle.models.StreamingCursor;
 import org.mettle.models.Weights;
 import org.mettle.nn.Init;
 import org.mettle.nn.LayerNorm;
@@ -172,7 +172,7 @@ public final class VisionTransformer extends Module implements Backbone {
     }
 
     @Override
-    public Tensor forward(Tensor input, LayerConsumer consumer) {
+    public BlockCursor start(Tensor input, boolean wantAttention) {
         String problem = checkInput(input.shape());
         if (problem != null) {
             throw new IllegalArgumentException(problem);
@@ -181,24 +181,34 @@ public final class VisionTransformer extends Module implements Backbone {
             throw new IllegalArgumentException(config.name() + ": input " + input.describeShort() + " is not on the model's device "
                     + backend.device());
         }
-        boolean wantTap = consumer.wantsAttention();
-        try (Scope outer = Scope.open()) {
-            Tensor x = embed(input);
-            for (int i = 0; i < blocks.length; i++) {
+        return new StreamingCursor(config.name(), blocks.length, embed(input), wantAttention) {
+            @Override
+            protected Tensor mergeBefore(int layer, Tensor x) {
+                return null;
+            }
+
+            @Override
+            protected Step block(int layer, Tensor x, boolean wantTap) {
                 try (Scope s = Scope.open()) {
-                    VitBlock.Step step = blocks[i].forward(x, wantTap);
-                    Tensor out = s.keep(step.out());
-                    consumer.accept(new LayerOutput(i, out, step.tap()));
-                    step.closeTap();
-                    // then the block input goes (the block's own intermediates are already freed, so the peak is
-                    // inside the block, not here)
-                    x.close();
-                    x = out;
+                    VitBlock.Step step = blocks[layer].forward(x, wantTap);
+                    if (step.tap() != null) {
+                        // the tap's tensors outlive this scope until the cursor's next step
+                        for (Tensor t : new Tensor[] {step.tap().keys(), step.tap().values(), step.tap().queryWeight(), step.tap().queryBias()}) {
+                            if (t != null) {
+                                t.untrack();
+                            }
+                        }
+                    }
+                    return new Step(s.keep(step.out()), step.tap(), step::closeTap);
                 }
             }
-            Tensor out = norm.forward(x);
-            x.close();
-            return outer.keep(out);
-        }
+
+            @Override
+            protected Tensor finalNorm(Tensor x) {
+                try (Scope s = Scope.open()) {
+                    return s.keep(norm.forward(x));
+                }
+            }
+        };
     }
 }
