@@ -4,6 +4,7 @@ import org.mettle.method.LayerSelection;
 import org.mettle.method.LcdConfig;
 import org.mettle.method.MemoryPlanner;
 import org.mettle.method.Task;
+import org.mettle.tensor.DType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,17 +25,28 @@ public final class MemoryCommand implements Runnable {
     @Option(names = "--layers", defaultValue = "all", description = "LCD layers: all, every:K, last:N or 0,3,5 (default ${DEFAULT-VALUE})") String layers;
     @Option(names = "--bottleneck-ratio", defaultValue = "16", description = "adaptation bottleneck D -> D/r (default ${DEFAULT-VALUE})") int ratio;
     @Option(names = "--common-width", defaultValue = "256", description = "D_c, the width LCD projects every layer to (default ${DEFAULT-VALUE})") int commonWidth;
+    @Option(names = "--weights-dtype", defaultValue = "f32", description = "f32 or bf16: how the frozen backbones store"
+            + " their weight matrices (bf16 halves them; not with --method full) (default ${DEFAULT-VALUE})") String weightsDtype;
     @Option(names = "--json", description = "print one JSON object as the last line") boolean json;
 
     @Override
     public void run() {
         LcdConfig lcd = new LcdConfig(metaTokens, new LayerSelection(layers), ratio, commonWidth);
-        MemoryPlanner.Request request = new MemoryPlanner.Request(Task.parse(task), method, visual, audio, batch, segments, inference, lowMemory, lcd);
+        MemoryPlanner.Request request = new MemoryPlanner.Request(Task.parse(task), method, visual, audio, batch, segments, inference,
+                lowMemory, lcd, parseWeightsDtype(weightsDtype));
         MemoryPlanner.Result result = MemoryPlanner.plan(request);
         if (json) {
             System.out.println(result.toJson());
         } else {
             System.out.print(result.format());
         }
+    }
+
+    static DType parseWeightsDtype(String value) {
+        return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+            case "f32" -> DType.F32;
+            case "bf16" -> DType.BF16;
+            default -> throw new IllegalArgumentException("--weights-dtype " + value + ": expected f32 or bf16");
+        };
     }
 }

@@ -10,6 +10,7 @@ import org.mettle.memory.MemoryCategory;
 import org.mettle.memory.MemoryLedger;
 import org.mettle.models.Backbone;
 import org.mettle.models.htsat.HtsatModels;
+import org.mettle.nn.FrozenWeights;
 import org.mettle.models.swin.SwinModels;
 import org.mettle.tensor.DType;
 import org.mettle.tensor.Scope;
@@ -33,10 +34,26 @@ public final class MemoryPlanner {
 
     private MemoryPlanner() {}
 
-    /** What to plan. */
+    /**
+     * What to plan. {@code weightsDtype} is how the frozen backbones store their weight matrices: F32, or BF16 for
+     * every method whose backbone is frozen ({@link FrozenWeights#toBf16}; not {@code full}, which trains them).
+     */
     public record Request(Task task, String method, String visualArch, String audioArch, int batch, int segments,
-                          boolean inference, boolean lowMemory, LcdConfig lcd) {
+                          boolean inference, boolean lowMemory, LcdConfig lcd, DType weightsDtype) {
+        /** F32 backbone weights. */
+        public Request(Task task, String method, String visualArch, String audioArch, int batch, int segments,
+                       boolean inference, boolean lowMemory, LcdConfig lcd) {
+            this(task, method, visualArch, audioArch, batch, segments, inference, lowMemory, lcd, DType.F32);
+        }
+
         public Request {
+            if (weightsDtype != DType.F32 && weightsDtype != DType.BF16) {
+                throw new IllegalArgumentException("--weights-dtype " + weightsDtype + ": backbone weights are stored in f32 or bf16");
+            }
+            if (weightsDtype == DType.BF16 && PooledBaseline.Kind.byName(method) == PooledBaseline.Kind.FULL) {
+                throw new IllegalArgumentException("--weights-dtype bf16 stores FROZEN backbone weights, but --method full trains"
+                        + " the backbones; use --weights-dtype f32 with full");
+            }
             if (!method.equalsIgnoreCase("mettle") && !method.equalsIgnoreCase(LAVISH) && PooledBaseline.Kind.byName(method) == null) {
                 throw new IllegalArgumentException("--method " + method + ": this version plans mettle, lavish, linear, full and " + BACKPROP_BOUND);
             }
@@ -65,6 +82,7 @@ public final class MemoryPlanner {
             sb.append(",\"batch\":").append(request.batch()).append(",\"segments\":").append(request.segments());
             sb.append(",\"mode\":\"").append(request.inference() ? "inference" : "train").append('"');
             sb.append(",\"low_memory\":").append(request.lowMemory());
+            sb.append(",\"weights_dtype\":\"").append(request.weightsDtype().name().toLowerCase(Locale.ROOT)).append('"');
             sb.append(",\"meta_tokens\":").append(request.lcd().metaTokens());
             sb.append(",\"layers\":\"").append(request.lcd().layers().spec()).append('"');
             sb.append(",\"peak_bytes\":").append(peakBytes);
@@ -80,9 +98,10 @@ public final class MemoryPlanner {
 
         public String format() {
             StringBuilder sb = new StringBuilder();
-            sb.append(String.format(Locale.ROOT, "%s %s, visual %s, audio %s, batch %d x %d segments, %s%s%n",
+            sb.append(String.format(Locale.ROOT, "%s %s, visual %s, audio %s, batch %d x %d segments, %s%s, %s backbone weights%n",
                     request.method(), request.task().name(), request.visualArch(), request.audioArch(), request.batch(), request.segments(),
-                    request.inference() ? "inference" : "training step", request.lowMemory() ? " (low-memory two-pass)" : ""));
+                    request.inference() ? "inference" : "training step", request.lowMemory() ? " (low-memory two-pass)" : "",
+                    request.weightsDtype().name().toLowerCase(Locale.ROOT)));
             for (Map.Entry<MemoryCategory, Long> e : peakByCategory.entrySet()) {
                 sb.append(String.format(Locale.ROOT, "  %-12s peak %12s%n", e.getKey().name().toLowerCase(Locale.ROOT), MemoryLedger.bytes(e.getValue())));
             }
@@ -98,8 +117,8 @@ public final class MemoryPlanner {
         MemoryLedger.Snapshot before = ledger.snapshot();
         ledger.resetPeaks();
         try (Scope scope = Scope.open();
-             Backbone visual = visualBackbone(r.visualArch(), meta);
-             Backbone audio = audioBackbone(r.audioArch(), meta);
+             Backbone visual = frozenBackbone(() -> visualBackbone(r.visualArch(), meta), r.weightsDtype());
+             Backbone audio = frozenBackbone(() -> audioBackbone(r.audioArch(), meta), r.weightsDtype());
              var unused = GradMode.enableGrad()) {
             int rows = r.batch() * r.segments();
             int[] img = SwinModels.inputShape(r.visualArch(), rows);
@@ -205,6 +224,11 @@ public final class MemoryPlanner {
     /** Log-mel frames of one second: a tenth of the backbone's 10 s clip, rounded up (101 for HTS-AT's 1001). */
     static int segmentFrames(int clipFrames) {
         return (clipFrames + 9) / 10;
+    }
+
+    /** A backbone whose weight matrices are BF16 from construction on (no F32 copy of it is ever held) or F32. */
+    static Backbone frozenBackbone(java.util.function.Supplier<Backbone> builder, DType weightsDtype) {
+        return weightsDtype == DType.BF16 ? FrozenWeights.buildInBf16(builder, Backbone::module) : builder.get();
     }
 
     static Backbone visualBackbone(String arch, Backend backend) {

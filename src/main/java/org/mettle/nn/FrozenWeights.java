@@ -19,7 +19,50 @@ public final class FrozenWeights {
     /** Dotted-name fragment of modules left in F32. */
     private static final String POSITION_BIAS_MLP = "cpb_mlp";
 
+    /** The dtype new Linear weights take on this thread (BF16 only inside {@link #buildInBf16}). */
+    private static final ThreadLocal<DType> CONSTRUCTION = ThreadLocal.withInitial(() -> DType.F32);
+
     private FrozenWeights() {}
+
+    static DType constructionDtype() {
+        return CONSTRUCTION.get();
+    }
+
+    /**
+     * Builds a module to be used frozen with its Linear weights in BF16 from the start, so that no F32 copy of the
+     * whole model is ever held (converting afterwards holds both while {@link #toBf16} runs through it; on a
+     * device that transient can exceed a training step's peak). Every Linear constructed on this thread by the
+     * builder gets a BF16 weight (the same random draws, rounded); the exceptions of {@link #toBf16} (the
+     * {@code cpb_mlp} position-bias MLPs) are widened back to F32 before this returns. Load pretrained weights
+     * afterwards as usual: loading into a BF16 tensor rounds the values.
+     */
+    public static <T> T buildInBf16(java.util.function.Supplier<T> builder, java.util.function.Function<T, Module> moduleOf) {
+        DType previous = CONSTRUCTION.get();
+        CONSTRUCTION.set(DType.BF16);
+        T built;
+        try {
+            built = builder.get();
+        } finally {
+            CONSTRUCTION.set(previous);
+        }
+        widenExceptions("", moduleOf.apply(built));
+        return built;
+    }
+
+    private static void widenExceptions(String prefix, Module module) {
+        if (module instanceof Linear linear) {
+            Tensor w = linear.weight();
+            if (prefix.contains(POSITION_BIAS_MLP) && w.dtype() == DType.BF16) {
+                Tensor wide = Tensor.empty(w.backend(), w.shape(), DType.F32, MemoryCategory.WEIGHTS);
+                w.backend().convert(w, wide);
+                linear.replaceWeight(wide).close();
+            }
+            return;
+        }
+        for (Map.Entry<String, Module> e : module.children().entrySet()) {
+            widenExceptions(prefix + e.getKey() + ".", e.getValue());
+        }
+    }
 
     /** What a conversion changed. */
     public record Conversion(List<String> converted, long bytesBefore, long bytesAfter) {

@@ -12,7 +12,7 @@ public final class Linear extends Module {
 
     public Linear(Backend backend, Random random, int in, int out, boolean withBias) {
         super(backend);
-        weight = parameter("weight", Init.uniformFanIn(backend, random, in, out, in));
+        weight = parameter("weight", Init.uniformFanIn(backend, random, FrozenWeights.constructionDtype(), in, out, in));
         bias = withBias ? parameter("bias", Init.uniformFanIn(backend, random, in, out)) : null;
     }
 
