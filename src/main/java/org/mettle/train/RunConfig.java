@@ -16,6 +16,7 @@ import org.mettle.method.AvModels;
 import org.mettle.method.LayerSelection;
 import org.mettle.method.LcdConfig;
 import org.mettle.method.Task;
+import org.mettle.tensor.DType;
 import org.mettle.models.Architectures;
 
 /**
@@ -58,6 +59,8 @@ public final class RunConfig {
     public int bottleneckRatio = 4;
     public int commonWidth = 64;
     public boolean lowMemory = false;
+    /** How the frozen backbones store their weight matrices: f32, or bf16 (half the memory; not with method full). */
+    public String weightsDtype = "f32";
     public int workers = 2;
     /** Videos of the synthetic set made by --data synthetic, and how many classes it uses (0 = all). */
     public int synthVideos = 96;
@@ -146,6 +149,7 @@ public final class RunConfig {
         m.put("bottleneck_ratio", bottleneckRatio);
         m.put("common_width", commonWidth);
         m.put("low_memory", lowMemory);
+        m.put("weights_dtype", weightsDtype);
         m.put("workers", workers);
         m.put("synth_videos", synthVideos);
         m.put("synth_classes", synthClasses);
@@ -193,6 +197,7 @@ public final class RunConfig {
                 case "bottleneck_ratio" -> c.bottleneckRatio = integer(v, where);
                 case "common_width" -> c.commonWidth = integer(v, where);
                 case "low_memory" -> c.lowMemory = bool(v, where);
+                case "weights_dtype" -> c.weightsDtype = str(v, where, false);
                 case "workers" -> c.workers = integer(v, where);
                 case "synth_videos" -> c.synthVideos = integer(v, where);
                 case "synth_classes" -> c.synthClasses = integer(v, where);
@@ -243,8 +248,21 @@ public final class RunConfig {
         if (lowMemory && !method.equalsIgnoreCase("mettle")) {
             throw new IllegalArgumentException("low_memory is Mettle's two-pass mode; it does not apply to method " + method);
         }
+        if (weightsDType() == DType.BF16 && method.equalsIgnoreCase("full")) {
+            throw new IllegalArgumentException("weights_dtype bf16 stores FROZEN backbone weights, but method full trains the"
+                    + " backbones; use weights_dtype f32 with full");
+        }
         lcd();
         return this;
+    }
+
+    /** {@link #weightsDtype} as a DType; an unknown value is an error naming the key. */
+    public DType weightsDType() {
+        return switch (weightsDtype.toLowerCase(Locale.ROOT)) {
+            case "f32" -> DType.F32;
+            case "bf16" -> DType.BF16;
+            default -> throw new IllegalArgumentException("weights_dtype must be f32 or bf16, got '" + weightsDtype + "'");
+        };
     }
 
     public Task taskEnum() {

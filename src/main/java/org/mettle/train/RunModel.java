@@ -7,6 +7,8 @@ import org.mettle.method.AvModel;
 import org.mettle.method.AvModels;
 import org.mettle.models.Architectures;
 import org.mettle.models.Backbone;
+import org.mettle.nn.FrozenWeights;
+import org.mettle.tensor.DType;
 
 /**
  * The two backbones, the method's model over them and the matching front end, built from a {@link RunConfig}: the
@@ -34,8 +36,9 @@ public final class RunModel implements AutoCloseable {
         Backbone visual = null;
         Backbone audio = null;
         try {
-            visual = backbone(config.visualArch, config.visualWeights, backend, config.seed * 31 + 1);
-            audio = backbone(config.audioArch, config.audioWeights, backend, config.seed * 31 + 2);
+            DType weights = config.weightsDType();
+            visual = backbone(config.visualArch, config.visualWeights, backend, config.seed * 31 + 1, weights);
+            audio = backbone(config.audioArch, config.audioWeights, backend, config.seed * 31 + 2, weights);
             int side = fe.frameSide();
             int[] seg = fe.audioSegmentShape();
             AvModels.Options o = new AvModels.Options(config.lcd(), new int[] {config.segments, 3, side, side},
@@ -76,8 +79,11 @@ public final class RunModel implements AutoCloseable {
         }
     }
 
-    private static Backbone backbone(String arch, String weights, Backend backend, long seed) {
-        Backbone b = Architectures.create(arch, backend, seed);
+    /** With BF16 the weight matrices are BF16 from construction on (loading then rounds them; see FrozenWeights). */
+    private static Backbone backbone(String arch, String weights, Backend backend, long seed, DType weightsDtype) {
+        Backbone b = weightsDtype == DType.BF16
+                ? FrozenWeights.buildInBf16(() -> Architectures.create(arch, backend, seed), Backbone::module)
+                : Architectures.create(arch, backend, seed);
         if (weights != null) {
             Path file = RunConfig.locate(weights);
             if (file == null) {
