@@ -162,6 +162,30 @@ class FrozenWeightsTest {
     }
 
     @Test
+    void pretrainedWeightsLoadIntoABf16BuiltBackbone(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        Backend cpu = Backends.cpu();
+        String arch = "swinv2_test_window4_64";
+        java.nio.file.Path file = dir.resolve("swin.safetensors");
+        try (Backbone source = Architectures.create(arch, cpu, 8)) {
+            org.mettle.io.TensorIO.save(file, source.module().namedParameters(), Map.of(), DType.F32);
+            try (Backbone built = FrozenWeights.buildInBf16(() -> Architectures.create(arch, cpu, 99), Backbone::module)) {
+                Architectures.loadWeights(built, file);
+                Map<String, Tensor> want = source.module().namedParameters();
+                built.module().namedParameters().forEach((name, t) -> {
+                    float[] expected = want.get(name).toFloatArray();
+                    if (t.dtype() == DType.BF16) {
+                        for (int i = 0; i < expected.length; i++) {
+                            expected[i] = CpuPointwise.fromBf16(CpuPointwise.toBf16(expected[i]));
+                        }
+                    }
+                    // F32 tensors (cpb_mlp included) hold the file's values exactly; BF16 ones their rounding
+                    assertTrue(java.util.Arrays.equals(expected, t.toFloatArray()), name + " " + t.dtype());
+                });
+            }
+        }
+    }
+
+    @Test
     void trainableWeightsAreRefusedAndNothingChanges() {
         try (Backbone model = Architectures.create("vit_test_patch8_32", Backends.cpu(), 1)) {
             Tensor qkv = model.module().namedParameters().get("blocks.0.attn.qkv.weight");
