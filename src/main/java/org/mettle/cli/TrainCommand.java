@@ -30,6 +30,7 @@ public final class TrainCommand implements Runnable {
     @Option(names = "--audio-weights", description = "audio backbone safetensors, or 'random'") String audioWeights;
     @Option(names = "--low-memory", description = "Mettle's two-pass step that keeps nothing per layer") boolean lowMemory;
     @Option(names = "--workers", description = "data loading threads") Integer workers;
+    @Option(names = "--weights-dtype", description = "f32 or bf16: store the frozen backbones' weight matrices in BF16 (half their memory; not with --method full)") String weightsDtype;
     @Option(names = "--stop-after-epoch", hidden = true, defaultValue = "0", description = "stop after this epoch as an interruption would (tests)") int stopAfterEpoch;
     @Option(names = "--json", description = "print one JSON object as the last line") boolean json;
 
@@ -51,9 +52,10 @@ public final class TrainCommand implements Runnable {
             if (workers != null) {
                 c.workers = workers;
             }
-            if (batch != null || lrMethod != null || lrHead != null || seed != null || visualWeights != null || audioWeights != null || lowMemory) {
-                System.err.println("warning: --resume continues with the run's stored config; --batch, --lr-*, --seed, --*-weights and"
-                        + " --low-memory are ignored (only --epochs and --workers apply)");
+            if (batch != null || lrMethod != null || lrHead != null || seed != null || visualWeights != null || audioWeights != null || lowMemory
+                    || weightsDtype != null) {
+                System.err.println("warning: --resume continues with the run's stored config; --batch, --lr-*, --seed, --*-weights,"
+                        + " --low-memory and --weights-dtype are ignored (only --epochs and --workers apply)");
             }
         } else {
             c = RunConfig.named(config);
@@ -90,6 +92,9 @@ public final class TrainCommand implements Runnable {
             }
             if (lowMemory) {
                 c.lowMemory = true;
+            }
+            if (weightsDtype != null) {
+                c.weightsDtype = weightsDtype.toLowerCase(Locale.ROOT);
             }
             if (workers != null) {
                 c.workers = workers;
