@@ -29,8 +29,8 @@ import org.mettle.train.LrSchedule;
 
 /**
  * Pretrains a backbone on synthetic single-modality classification: backbone, mean over its final tokens, one linear
- * layer to classes + 1 labels ("nothing" last), mean cross-entropy, AdamW (weight decay on matrices only), linear
- * warm-up then cosine decay to 1 % of the peak rate, gradient norm clipped at {@value #CLIP_NORM}. Every step draws
+ * layer to the target's labels + 1 ("nothing" last; {@link PretrainTarget}), mean cross-entropy, AdamW (weight decay
+ * on matrices only), linear warm-up then cosine decay to 1 % of the peak rate, gradient norm clipped at {@value #CLIP_NORM}. Every step draws
  * fresh examples ({@link PretrainExamples}, seeded); a fixed validation set (its own seed, the same for every run)
  * is scored during and after training. Only the backbone's tensors are saved, under its checkpoint names.
  *
