@@ -31,9 +31,9 @@ import picocli.CommandLine.Option;
 public final class DemoCommand implements Runnable {
     @Option(names = "--methods", defaultValue = "mettle,lavish,linear", split = ",",
             description = "methods to compare (default ${DEFAULT-VALUE}; also full)") List<String> methods;
-    @Option(names = "--videos", defaultValue = "128", description = "synthetic videos (70/15/15 % train/val/test; default ${DEFAULT-VALUE})") int videos;
-    @Option(names = "--classes", defaultValue = "8", description = "event classes of the synthetic set (0 = all 28; default ${DEFAULT-VALUE})") int classes;
-    @Option(names = "--epochs", defaultValue = "8", description = "epochs per method (default ${DEFAULT-VALUE})") int epochs;
+    @Option(names = "--videos", defaultValue = "160", description = "synthetic videos (70/15/15 % train/val/test; default ${DEFAULT-VALUE})") int videos;
+    @Option(names = "--classes", defaultValue = "0", description = "event classes of the synthetic set (0 = all 28; default ${DEFAULT-VALUE})") int classes;
+    @Option(names = "--epochs", defaultValue = "12", description = "epochs per method (default ${DEFAULT-VALUE})") int epochs;
     @Option(names = "--seed", defaultValue = "0", description = "seed of data, parameters and shuffles (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--out", description = "keep the data and every run (checkpoints, metrics.jsonl, plots) here; default: a temporary"
             + " directory removed at the end") Path out;

@@ -8,6 +8,7 @@ import org.mettle.models.Backbone;
 import org.mettle.pretrain.LinearProbe;
 import org.mettle.pretrain.PretrainExamples;
 import org.mettle.pretrain.PretrainOptions;
+import org.mettle.pretrain.PretrainTarget;
 import org.mettle.pretrain.Pretrainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,6 +27,9 @@ public final class PretrainCommand implements Runnable {
     @Option(names = "--seed", defaultValue = "0", description = "seed of the weights and of the training examples (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--out", required = true, description = "the .safetensors file to write (atomically)") Path out;
     @Option(names = "--classes", defaultValue = "28", description = "classes to learn, the first N of the synthetic sets (default ${DEFAULT-VALUE})") int classes;
+    @Option(names = "--target", defaultValue = "class", description = "what the labels name: class (default), or a coarser attribute of"
+            + " it, like real pretraining labels that differ from the downstream task's: shape (k %% 7) or texture ((k / 7) %% 4) for"
+            + " visual archs, timbre (k %% 4) for audio archs") String target;
     @Option(names = "--warmup", defaultValue = "-1", description = "warm-up steps (default: 5 %% of --steps)") int warmup;
     @Option(names = "--weight-decay", defaultValue = "0.05", description = "AdamW weight decay on matrices (default ${DEFAULT-VALUE})") double weightDecay;
     @Option(names = "--val-examples", defaultValue = "512", description = "held-out validation examples (default ${DEFAULT-VALUE})") int valExamples;
@@ -40,10 +44,11 @@ public final class PretrainCommand implements Runnable {
         if (probeExamples < 0) {
             throw new IllegalArgumentException("--probe-examples must be >= 0, got " + probeExamples);
         }
+        PretrainTarget t = PretrainTarget.parse(target);
         String command = String.format(Locale.ROOT, "mettle pretrain --arch %s --steps %d --batch %d --lr %s --seed %d --out %s --classes %d"
-                + " --warmup %d --weight-decay %s --val-examples %d --eval-every %d", arch, steps, batch, lr, seed, out, classes, warmup,
-                weightDecay, valExamples, evalEvery);
-        PretrainOptions o = new PretrainOptions(arch, steps, batch, lr, seed, out, classes, warmup, weightDecay, valExamples, evalEvery, command);
+                + " --target %s --warmup %d --weight-decay %s --val-examples %d --eval-every %d", arch, steps, batch, lr, seed, out, classes,
+                t.id(), warmup, weightDecay, valExamples, evalEvery);
+        PretrainOptions o = new PretrainOptions(arch, steps, batch, lr, seed, out, classes, t, warmup, weightDecay, valExamples, evalEvery, command);
         Pretrainer.Result r = Pretrainer.run(o, new Pretrainer.Listener() {
             private final int reportEvery = Math.max(1, o.steps() / 50);
 
@@ -63,13 +68,13 @@ public final class PretrainCommand implements Runnable {
             }
         });
         System.out.printf(Locale.ROOT, "wrote %s: %s backbone (%d parameters) after %d steps of %d, seed %d; held-out accuracy %.4f on %d"
-                        + " examples (%d labels: %d classes + nothing); %.1f s%n",
+                        + " examples (%d labels: %d %s of %d classes + nothing); %.1f s%n",
                 r.out(), r.arch(), r.backboneParameters(), r.steps(), o.batch(), o.seed(), r.valAccuracy(), r.valExamples(),
-                o.classes() + 1, o.classes(), r.seconds());
+                t.labelsFor(o.classes()) + 1, t.labelsFor(o.classes()), t == PretrainTarget.CLASS ? "classes" : t.id() + "s", o.classes(), r.seconds());
         String probeJson = "";
         if (probeExamples > 0) {
-            LinearProbe.Score trained = probe(true);
-            LinearProbe.Score random = probe(false);
+            LinearProbe.Score trained = probe(true, t);
+            LinearProbe.Score random = probe(false, t);
             System.out.printf(Locale.ROOT, "linear probe on frozen mean-pooled features (%d fresh examples, %d-dim), held-out accuracy:"
                     + " pretrained %.4f (train %.4f), random init %.4f (train %.4f)%n", probeExamples, trained.width(),
                     trained.testAccuracy(), trained.trainAccuracy(), random.testAccuracy(), random.trainAccuracy());
@@ -77,19 +82,19 @@ public final class PretrainCommand implements Runnable {
                     trained.testAccuracy(), random.testAccuracy());
         }
         if (json) {
-            System.out.printf(Locale.ROOT, "{\"arch\":\"%s\",\"steps\":%d,\"val_accuracy\":%.4f,\"seconds\":%.1f%s}%n",
-                    r.arch(), r.steps(), r.valAccuracy(), r.seconds(), probeJson);
+            System.out.printf(Locale.ROOT, "{\"arch\":\"%s\",\"target\":\"%s\",\"steps\":%d,\"val_accuracy\":%.4f,\"seconds\":%.1f%s}%n",
+                    r.arch(), t.id(), r.steps(), r.valAccuracy(), r.seconds(), probeJson);
         }
     }
 
     /** The probe on the backbone loaded back from --out (strictly), or on a random-init one of the same seed. */
-    private LinearProbe.Score probe(boolean pretrained) {
+    private LinearProbe.Score probe(boolean pretrained, PretrainTarget t) {
         try (Backbone b = Architectures.create(arch, Backends.cpu(), seed)) {
             if (pretrained) {
                 Architectures.loadWeights(b, out);
             }
-            return LinearProbe.fit(b, new PretrainExamples(arch, classes, seed + PROBE_SALT), probeExamples,
-                    new PretrainExamples(arch, classes, Pretrainer.VALIDATION_SEED), valExamples, 300, seed);
+            return LinearProbe.fit(b, new PretrainExamples(arch, classes, t, seed + PROBE_SALT), probeExamples,
+                    new PretrainExamples(arch, classes, t, Pretrainer.VALIDATION_SEED), valExamples, 300, seed);
         }
     }
 }

@@ -18,8 +18,10 @@ import org.mettle.tensor.Tensor;
  * Labelled single-modality examples for pretraining, drawn in memory with the synthetic datasets' class looks and
  * sounds and turned into backbone inputs by {@link AvFrontEnd}, exactly as every other command does.
  *
- * <p>Labels are 0..classes-1 for a class, and {@code classes} for "nothing" (only background, or only noise), so the
- * backbone also learns what an empty frame or a silent second looks like (AVE has many).
+ * <p>Each example shows (or plays) one of the first {@code classes} synthetic classes, or nothing. Its label is what the
+ * {@link PretrainTarget} names of that class (the class itself, or only its shape, texture or timbre), and
+ * {@code target.labelsFor(classes)} for "nothing" (only background, or only noise), so the backbone also learns what
+ * an empty frame or a silent second looks like (AVE has many).
  * <ul>
  *   <li>visual: a {@value #FRAME_SIDE}x{@value #FRAME_SIDE} frame (the synthetic sets' default size) with the class's
  *       object at a random position and radius (0.12 to 0.26 of the side; AVE uses 0.18), on a fresh noisy background;
@@ -48,6 +50,7 @@ public final class PretrainExamples {
     private final String arch;
     private final boolean audio;
     private final int classes;
+    private final PretrainTarget target;
     private final long seed;
     private final AvFrontEnd frontEnd;
 
@@ -57,12 +60,21 @@ public final class PretrainExamples {
      * @param seed    the stream seed; different seeds give independent examples
      */
     public PretrainExamples(String arch, int classes, long seed) {
+        this(arch, classes, PretrainTarget.CLASS, seed);
+    }
+
+    /**
+     * @param target what the labels name; must apply to the arch's modality
+     */
+    public PretrainExamples(String arch, int classes, PretrainTarget target, long seed) {
         if (classes < 1 || classes > SyntheticStimuli.CLASSES) {
             throw new IllegalArgumentException("--classes must be between 1 and " + SyntheticStimuli.CLASSES + ", got " + classes);
         }
         this.arch = arch;
         this.audio = Architectures.takesSpectrograms(arch);
+        target.checkFor(arch, audio);
         this.classes = classes;
+        this.target = target;
         this.seed = seed;
         this.frontEnd = audio ? AvFrontEnd.forArchs(ANY_VISUAL, arch) : AvFrontEnd.forArchs(arch, ANY_AUDIO);
     }
@@ -75,9 +87,13 @@ public final class PretrainExamples {
         return arch;
     }
 
-    /** Classes + 1 (the "nothing" label). */
+    public PretrainTarget target() {
+        return target;
+    }
+
+    /** The target's labels of the classes in use, + 1 (the "nothing" label). */
     public int labelCount() {
-        return classes + 1;
+        return target.labelsFor(classes) + 1;
     }
 
     /** Examples first .. first+n-1 of this stream, made in parallel, deterministic. */
@@ -92,8 +108,9 @@ public final class PretrainExamples {
             float[] all = new float[n * per];
             IntStream.range(0, n).parallel().forEach(i -> {
                 SplittableRandom rng = random(first + i);
-                labels[i] = drawLabel(rng);
-                float[] samples = sound(labels[i], rng);
+                int k = drawClass(rng);
+                labels[i] = label(k);
+                float[] samples = sound(k, rng);
                 float[] features = frontEnd.audioFeatures(Audio.mono(samples, SAMPLE_RATE), 1);
                 System.arraycopy(features, 0, all, i * per, per);
             });
@@ -104,8 +121,9 @@ public final class PretrainExamples {
         float[] all = new float[n * per];
         IntStream.range(0, n).parallel().forEach(i -> {
             SplittableRandom rng = random(first + i);
-            labels[i] = drawLabel(rng);
-            System.arraycopy(frontEnd.frame(image(labels[i], rng)), 0, all, i * per, per);
+            int k = drawClass(rng);
+            labels[i] = label(k);
+            System.arraycopy(frontEnd.frame(image(k, rng)), 0, all, i * per, per);
         });
         return new Batch(Tensor.of(backend, all, n, 3, side, side), labels);
     }
@@ -116,7 +134,7 @@ public final class PretrainExamples {
             throw new IllegalStateException(arch + " takes audio; there is no image");
         }
         SplittableRandom rng = random(index);
-        return image(drawLabel(rng), rng);
+        return image(drawClass(rng), rng);
     }
 
     /** The raw one-second sound of example i at {@value #SAMPLE_RATE} Hz. */
@@ -125,11 +143,16 @@ public final class PretrainExamples {
             throw new IllegalStateException(arch + " takes frames; there is no sound");
         }
         SplittableRandom rng = random(index);
-        return sound(drawLabel(rng), rng);
+        return sound(drawClass(rng), rng);
     }
 
     public int labelOf(long index) {
-        return drawLabel(random(index));
+        return label(classOf(index));
+    }
+
+    /** The synthetic class example i shows or plays, or {@code classes} for "nothing". */
+    public int classOf(long index) {
+        return drawClass(random(index));
     }
 
     private SplittableRandom random(long index) {
@@ -138,8 +161,13 @@ public final class PretrainExamples {
         return new SplittableRandom(z);
     }
 
-    private int drawLabel(SplittableRandom rng) {
+    /** A class index, or classes for "nothing" (one draw, so the stream does not depend on the target). */
+    private int drawClass(SplittableRandom rng) {
         return rng.nextInt(classes + 1);
+    }
+
+    private int label(int k) {
+        return k < classes ? target.labelOfClass(k) : target.labelsFor(classes);
     }
 
     private RgbImage image(int label, SplittableRandom rng) {

@@ -8,8 +8,8 @@ import org.mettle.models.Architectures;
  * Settings of one pretraining run. warmupSteps = -1 picks 5 % of the steps; evalEvery = 0 evaluates about every
  * 10 % of the steps. command is recorded in the checkpoint's metadata.
  */
-public record PretrainOptions(String arch, int steps, int batch, double lr, long seed, Path out, int classes, int warmupSteps,
-                              double weightDecay, int valExamples, int evalEvery, String command) {
+public record PretrainOptions(String arch, int steps, int batch, double lr, long seed, Path out, int classes, PretrainTarget target,
+                              int warmupSteps, double weightDecay, int valExamples, int evalEvery, String command) {
     public PretrainOptions {
         if (arch == null || !Architectures.isKnown(arch)) {
             throw new IllegalArgumentException("--arch " + arch + " is not a known architecture; known: " + String.join(", ", Architectures.names()));
@@ -29,6 +29,10 @@ public record PretrainOptions(String arch, int steps, int batch, double lr, long
         if (classes < 1 || classes > SyntheticStimuli.CLASSES) {
             throw new IllegalArgumentException("--classes must be between 1 and " + SyntheticStimuli.CLASSES + ", got " + classes);
         }
+        if (target == null) {
+            throw new IllegalArgumentException("--target is required (class, shape, texture or timbre)");
+        }
+        target.checkFor(arch, Architectures.takesSpectrograms(arch));
         if (warmupSteps == -1) {
             warmupSteps = Math.max(1, steps / 20);
         }
@@ -49,20 +53,27 @@ public record PretrainOptions(String arch, int steps, int batch, double lr, long
         }
     }
 
-    /** Defaults for everything but the required settings: 28 classes, 5 % warm-up, weight decay 0.05, 512 validation examples. */
+    /**
+     * Defaults for everything but the required settings: 28 classes, target class, 5 % warm-up, weight decay 0.05,
+     * 512 validation examples.
+     */
     public static PretrainOptions of(String arch, int steps, int batch, double lr, long seed, Path out) {
-        return new PretrainOptions(arch, steps, batch, lr, seed, out, SyntheticStimuli.CLASSES, -1, 0.05, 512, 0, "");
+        return new PretrainOptions(arch, steps, batch, lr, seed, out, SyntheticStimuli.CLASSES, PretrainTarget.CLASS, -1, 0.05, 512, 0, "");
     }
 
     public PretrainOptions withValExamples(int n) {
-        return new PretrainOptions(arch, steps, batch, lr, seed, out, classes, warmupSteps, weightDecay, n, evalEvery, command);
+        return new PretrainOptions(arch, steps, batch, lr, seed, out, classes, target, warmupSteps, weightDecay, n, evalEvery, command);
     }
 
     public PretrainOptions withClasses(int n) {
-        return new PretrainOptions(arch, steps, batch, lr, seed, out, n, warmupSteps, weightDecay, valExamples, evalEvery, command);
+        return new PretrainOptions(arch, steps, batch, lr, seed, out, n, target, warmupSteps, weightDecay, valExamples, evalEvery, command);
+    }
+
+    public PretrainOptions withTarget(PretrainTarget t) {
+        return new PretrainOptions(arch, steps, batch, lr, seed, out, classes, t, warmupSteps, weightDecay, valExamples, evalEvery, command);
     }
 
     public PretrainOptions withEvalEvery(int n) {
-        return new PretrainOptions(arch, steps, batch, lr, seed, out, classes, warmupSteps, weightDecay, valExamples, n, command);
+        return new PretrainOptions(arch, steps, batch, lr, seed, out, classes, target, warmupSteps, weightDecay, valExamples, n, command);
     }
 }

@@ -29,8 +29,8 @@ import org.mettle.train.LrSchedule;
 
 /**
  * Pretrains a backbone on synthetic single-modality classification: backbone, mean over its final tokens, one linear
- * layer to classes + 1 labels ("nothing" last), mean cross-entropy, AdamW (weight decay on matrices only), linear
- * warm-up then cosine decay to 1 % of the peak rate, gradient norm clipped at {@value #CLIP_NORM}. Every step draws
+ * layer to the target's labels + 1 ("nothing" last; {@link PretrainTarget}), mean cross-entropy, AdamW (weight decay
+ * on matrices only), linear warm-up then cosine decay to 1 % of the peak rate, gradient norm clipped at {@value #CLIP_NORM}. Every step draws
  * fresh examples ({@link PretrainExamples}, seeded); a fixed validation set (its own seed, the same for every run)
  * is scored during and after training. Only the backbone's tensors are saved, under its checkpoint names.
  *
@@ -89,15 +89,15 @@ public final class Pretrainer {
             throw new IllegalArgumentException("--out " + o.out() + " is a directory; give the .safetensors file to write");
         }
         Backend be = Backends.cpu();
-        PretrainExamples train = new PretrainExamples(o.arch(), o.classes(), o.seed());
-        PretrainExamples val = new PretrainExamples(o.arch(), o.classes(), VALIDATION_SEED);
+        PretrainExamples train = new PretrainExamples(o.arch(), o.classes(), o.target(), o.seed());
+        PretrainExamples val = new PretrainExamples(o.arch(), o.classes(), o.target(), VALIDATION_SEED);
         try (Backbone backbone = Architectures.create(o.arch(), be, o.seed());
              Linear head = new Linear(be, new Random(o.seed() ^ 0x4EADL), backbone.layerWidth(backbone.layerCount() - 1),
                      train.labelCount(), true)) {
             backbone.module().trainable(true);
             head.trainable(true);
             if (HtsatModels.names().contains(o.arch())) {
-                calibrateMelNorm(backbone, new PretrainExamples(o.arch(), o.classes(), o.seed() + CALIBRATION_SALT));
+                calibrateMelNorm(backbone, new PretrainExamples(o.arch(), o.classes(), o.target(), o.seed() + CALIBRATION_SALT));
             }
             List<Tensor> decayed = new ArrayList<>();
             List<Tensor> plain = new ArrayList<>();
@@ -151,6 +151,8 @@ public final class Pretrainer {
                 meta.put("lr", Double.toString(o.lr()));
                 meta.put("seed", Long.toString(o.seed()));
                 meta.put("classes", Integer.toString(o.classes()));
+                meta.put("target", o.target().id());
+                meta.put("labels", Integer.toString(train.labelCount()));
                 meta.put("val_accuracy", String.format(Locale.ROOT, "%.4f", accuracy));
                 meta.put("val_examples", Integer.toString(o.valExamples()));
                 meta.put("command", o.command());
