@@ -12,5 +12,6 @@ final class InfoCommand implements Runnable {
         System.out.println(Backends.meta().describe());
         System.out.println("cuda: " + Backends.cudaStatus());
         System.out.println("cublas: " + org.mettle.backend.cuda.CublasSupport.status());
+        System.out.println("cudnn: " + org.mettle.backend.cuda.CudnnSupport.status());
     }
 }
