@@ -76,7 +76,7 @@ class PretrainCommandTest {
         assertEquals(0, code, lastErr);
         String[] lines = buf.toString(StandardCharsets.UTF_8).trim().split("\n");
         String last = lines[lines.length - 1];
-        assertTrue(last.matches("\\{\"arch\":\"swinv2_test_window4_64\",\"steps\":3,\"val_accuracy\":[0-9.]+,\"seconds\":[0-9.]+"
+        assertTrue(last.matches("\\{\"arch\":\"swinv2_test_window4_64\",\"target\":\"class\",\"steps\":3,\"val_accuracy\":[0-9.]+,\"seconds\":[0-9.]+"
                 + ",\"probe_accuracy\":[0-9.]+,\"random_init_probe_accuracy\":[0-9.]+}"), last);
         assertTrue(Files.exists(out));
     }
