@@ -102,7 +102,7 @@ public final class DemoCommand implements Runnable {
             }
         } finally {
             if (temporary) {
-                deleteTree(dir);
+                EvalCommand.deleteTree(dir);
             }
         }
     }
@@ -144,19 +144,5 @@ public final class DemoCommand implements Runnable {
         System.out.println("accuracy: AVE segment accuracy of the best-validation checkpoint on the test split; peak: the CPU ledger's peak"
                 + " (weights, activations, saved tensors, gradients, optimizer state) during training and validation; step: median"
                 + " wall time per optimizer step over epochs 2.., data loading included.");
-    }
-
-    private static void deleteTree(Path dir) {
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    System.err.println("warning: could not delete " + p + ": " + e.getMessage());
-                }
-            });
-        } catch (IOException e) {
-            System.err.println("warning: could not delete " + dir + ": " + e.getMessage());
-        }
     }
 }

@@ -14,7 +14,7 @@ import java.util.Map;
  * callers can say "out of range" instead of silently rounding), other numbers -> {@code Double}, true/false ->
  * {@code Boolean}, null -> {@code null}. Duplicate object keys are an error.
  */
-final class Json {
+public final class Json {
     /** Nesting limit; safetensors headers nest three deep, so this only guards against hostile input. */
     static final int MAX_DEPTH = 64;
 
@@ -51,6 +51,15 @@ final class Json {
         /** Nesting depth of the object holding the duplicate key (1 = top-level object). */
         int objectDepth() {
             return objectDepth;
+        }
+    }
+
+    /** Parses one JSON value for callers outside io; errors name the source and the character offset. */
+    public static Object parse(String text, String source) {
+        try {
+            return parse(text);
+        } catch (ParseException e) {
+            throw new IllegalArgumentException(source + ": invalid JSON: " + e.getMessage(), e);
         }
     }
 
