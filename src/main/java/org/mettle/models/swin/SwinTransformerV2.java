@@ -144,16 +144,7 @@ public final class SwinTransformerV2 extends Module implements Backbone {
             protected Step block(int layer, Tensor x, boolean wantTap) {
                 int[] at = stageAndIndex(layer);
                 SwinV2Block block = blocks[at[0]][at[1]];
-                TapHolder tap = wantTap ? new TapHolder() : null;
-                try {
-                    Tensor y = SwinParams.scoped(() -> block.forward(x, tap));
-                    return new Step(y, tap == null ? null : tap.tap(), tap == null ? null : tap::close);
-                } catch (RuntimeException | Error e) {
-                    if (tap != null) {
-                        tap.close();
-                    }
-                    throw e;
-                }
+                return TapHolder.step(wantTap, tap -> block.forward(x, tap));
             }
 
             @Override
@@ -165,14 +156,7 @@ public final class SwinTransformerV2 extends Module implements Backbone {
 
     /** {stage, index within the stage} of a block index over all stages. */
     private int[] stageAndIndex(int layer) {
-        int rest = layer;
-        for (int s = 0; s < blocks.length; s++) {
-            if (rest < blocks[s].length) {
-                return new int[] {s, rest};
-            }
-            rest -= blocks[s].length;
-        }
-        throw new IndexOutOfBoundsException("layer " + layer + " of " + arch() + " (it has " + layerCount() + ")");
+        return TapHolder.stageAndIndex(blocks, layer, arch());
     }
 
     /**

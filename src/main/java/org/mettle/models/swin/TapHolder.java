@@ -2,7 +2,9 @@ package org.mettle.models.swin;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.mettle.models.AttentionTap;
+import org.mettle.models.StreamingCursor;
 import org.mettle.tensor.Tensor;
 
 /**
@@ -28,6 +30,35 @@ public final class TapHolder implements AutoCloseable {
 
     public AttentionTap tap() {
         return tap;
+    }
+
+    /**
+     * One windowed block as a cursor step: runs {@code block} with a fresh holder when a tap is wanted (null
+     * otherwise), in its own parameter scope; the holder is released by the step, or at once when the block fails.
+     */
+    public static StreamingCursor.Step step(boolean wantTap, Function<TapHolder, Tensor> block) {
+        TapHolder tap = wantTap ? new TapHolder() : null;
+        try {
+            Tensor y = SwinParams.scoped(() -> block.apply(tap));
+            return new StreamingCursor.Step(y, tap == null ? null : tap.tap(), tap == null ? null : tap::close);
+        } catch (RuntimeException | Error e) {
+            if (tap != null) {
+                tap.close();
+            }
+            throw e;
+        }
+    }
+
+    /** {stage, index within the stage} of a block index over all stages of {@code blocks}. */
+    public static int[] stageAndIndex(Object[][] blocks, int layer, String arch) {
+        int rest = layer;
+        for (int s = 0; s < blocks.length; s++) {
+            if (rest < blocks[s].length) {
+                return new int[] {s, rest};
+            }
+            rest -= blocks[s].length;
+        }
+        throw new IndexOutOfBoundsException("layer " + layer + " of " + arch + " (it has " + (layer - rest) + ")");
     }
 
     /**
