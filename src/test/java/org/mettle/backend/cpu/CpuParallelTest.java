@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
-/** The CPU pool: every index exactly once, nested loops inline, errors rethrown, several calling threads. */
+/** The CPU pool: every index exactly once, nested loops inline, errors rethrown, several calling threads, interrupts kept. */
 class CpuParallelTest {
     @Test
     void everyIndexRunsExactlyOnceAcrossManyLoops() {
@@ -93,5 +94,37 @@ class CpuParallelTest {
             assertEquals(300 * 50, sums.get(t), "caller " + t);
         }
         assertTrue(CpuParallel.threads() >= 1);
+    }
+
+    @Test
+    void anInterruptedCallerFinishesTheLoopAndKeepsItsInterrupt() {
+        AtomicIntegerArray hits = new AtomicIntegerArray(64);
+        Thread.currentThread().interrupt();
+        try {
+            CpuParallel.parallelFor(64, 1, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    LockSupport.parkNanos(20_000); // long enough that the caller waits for a worker's chunk
+                    hits.incrementAndGet(i);
+                }
+            });
+            assertTrue(Thread.currentThread().isInterrupted(), "the interrupt status must survive the loop");
+        } finally {
+            Thread.interrupted();
+        }
+        for (int i = 0; i < 64; i++) {
+            assertEquals(1, hits.get(i), "index " + i);
+        }
+    }
+
+    @Test
+    void errorsThatAreNotRuntimeExceptionsComeBackAsThemselves() {
+        AssertionError boom = new AssertionError("worker chunk failed");
+        AssertionError thrown = assertThrows(AssertionError.class,
+                () -> CpuParallel.parallelFor(8, 1, (from, to) -> {
+                    if (from == 0) {
+                        throw boom;
+                    }
+                }));
+        assertTrue(thrown == boom, "rethrew " + thrown);
     }
 }
