@@ -28,6 +28,11 @@ public final class TrainCommand implements Runnable {
     @Option(names = "--seed", description = "seed of everything random") Long seed;
     @Option(names = "--visual-weights", description = "visual backbone safetensors, or 'random'") String visualWeights;
     @Option(names = "--audio-weights", description = "audio backbone safetensors, or 'random'") String audioWeights;
+    @Option(names = "--meta-tokens", description = "Mettle: meta-tokens per chosen layer") Integer metaTokens;
+    @Option(names = "--layers", description = "Mettle: the layers LCD reads: all, every:K, last:N or a list like 0,5,11") String layers;
+    @Option(names = "--bottleneck-ratio", description = "Mettle: LCD adaptation bottleneck ratio r (width D / r)") Integer bottleneckRatio;
+    @Option(names = "--latent-tokens", description = "lavish: latent tokens per block and modality") Integer latentTokens;
+    @Option(names = "--lavish-bottleneck-ratio", description = "lavish: adapter bottleneck ratio r (width max(8, D / r))") Integer lavishBottleneckRatio;
     @Option(names = "--low-memory", description = "Mettle's two-pass step that keeps nothing per layer") boolean lowMemory;
     @Option(names = "--workers", description = "data loading threads") Integer workers;
     @Option(names = "--weights-dtype", description = "f32 or bf16: store the frozen backbones' weight matrices in BF16 (half their memory; not with --method full)") String weightsDtype;
@@ -53,9 +58,10 @@ public final class TrainCommand implements Runnable {
                 c.workers = workers;
             }
             if (batch != null || lrMethod != null || lrHead != null || seed != null || visualWeights != null || audioWeights != null || lowMemory
-                    || weightsDtype != null) {
+                    || weightsDtype != null || metaTokens != null || layers != null || bottleneckRatio != null || latentTokens != null
+                    || lavishBottleneckRatio != null) {
                 System.err.println("warning: --resume continues with the run's stored config; --batch, --lr-*, --seed, --*-weights,"
-                        + " --low-memory and --weights-dtype are ignored (only --epochs and --workers apply)");
+                        + " --low-memory, --weights-dtype and the method options are ignored (only --epochs and --workers apply)");
             }
         } else {
             c = RunConfig.named(config);
@@ -79,6 +85,21 @@ public final class TrainCommand implements Runnable {
             }
             if (seed != null) {
                 c.seed = seed;
+            }
+            if (metaTokens != null) {
+                c.metaTokens = metaTokens;
+            }
+            if (layers != null) {
+                c.layers = layers;
+            }
+            if (bottleneckRatio != null) {
+                c.bottleneckRatio = bottleneckRatio;
+            }
+            if (latentTokens != null) {
+                c.lavishLatentTokens = latentTokens;
+            }
+            if (lavishBottleneckRatio != null) {
+                c.lavishBottleneckRatio = lavishBottleneckRatio;
             }
             if (visualWeights != null) {
                 c.visualWeights = givenWeights("--visual-weights", visualWeights);

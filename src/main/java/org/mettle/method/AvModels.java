@@ -12,11 +12,16 @@ public final class AvModels {
     private AvModels() {}
 
     /**
-     * What a method needs besides the backbones: LCD options (Mettle), the common width D_c (every method; LAVisH takes its other options from
-     * {@link LavishConfig#defaults()}), the
-     * frames' [rows, 3, H, W] and features' [rows, frames, mel] shapes (input prompts), the parameter seed.
+     * What a method needs besides the backbones: LCD options (Mettle; its common width D_c is every method's), LAVisH's
+     * adapter options (its own common width is replaced by the LCD's, so all methods share one D_c), the frames'
+     * [rows, 3, H, W] and features' [rows, frames, mel] shapes (input prompts), the parameter seed.
      */
-    public record Options(LcdConfig lcd, int[] frameShape, int[] melShape, long seed) {}
+    public record Options(LcdConfig lcd, LavishConfig lavish, int[] frameShape, int[] melShape, long seed) {
+        /** With LAVisH's defaults. */
+        public Options(LcdConfig lcd, int[] frameShape, int[] melShape, long seed) {
+            this(lcd, LavishConfig.defaults(), frameShape, melShape, seed);
+        }
+    }
 
     /**
      * The model of {@code method} over the two backbones. Every method but {@code full} freezes the backbones first;
@@ -36,8 +41,7 @@ public final class AvModels {
             return new PooledBaseline(kind, task, visual, audio, o.frameShape(), o.melShape(), o.lcd().commonWidth(), o.seed());
         }
         if (m.equals("lavish")) {
-            // LAVisH's own options are its defaults; only D_c follows the shared option
-            return new LavishModel(task, visual, audio, LavishConfig.defaults().withCommonWidth(o.lcd().commonWidth()), o.seed());
+            return new LavishModel(task, visual, audio, o.lavish().withCommonWidth(o.lcd().commonWidth()), o.seed());
         }
         throw new IllegalArgumentException("unknown --method '" + method + "'; known: " + String.join(", ", METHODS));
     }

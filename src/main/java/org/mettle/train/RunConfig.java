@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.mettle.method.AvModels;
 import org.mettle.method.LayerSelection;
+import org.mettle.method.LavishConfig;
 import org.mettle.method.LcdConfig;
 import org.mettle.method.Task;
 import org.mettle.tensor.DType;
@@ -58,6 +59,10 @@ public final class RunConfig {
     public String layers = "all";
     public int bottleneckRatio = 4;
     public int commonWidth = 64;
+    /** LAVisH-style baseline: latent tokens per block and modality, adapter bottleneck ratio and minimum width. */
+    public int lavishLatentTokens = LavishConfig.defaults().latentTokens();
+    public int lavishBottleneckRatio = LavishConfig.defaults().bottleneckRatio();
+    public int lavishMinBottleneck = LavishConfig.defaults().minBottleneck();
     public boolean lowMemory = false;
     /** How the frozen backbones store their weight matrices: f32, or bf16 (half the memory; not with method full). */
     public String weightsDtype = "f32";
@@ -148,6 +153,9 @@ public final class RunConfig {
         m.put("layers", layers);
         m.put("bottleneck_ratio", bottleneckRatio);
         m.put("common_width", commonWidth);
+        m.put("lavish_latent_tokens", lavishLatentTokens);
+        m.put("lavish_bottleneck_ratio", lavishBottleneckRatio);
+        m.put("lavish_min_bottleneck", lavishMinBottleneck);
         m.put("low_memory", lowMemory);
         m.put("weights_dtype", weightsDtype);
         m.put("workers", workers);
@@ -196,6 +204,9 @@ public final class RunConfig {
                 case "layers" -> c.layers = str(v, where, false);
                 case "bottleneck_ratio" -> c.bottleneckRatio = integer(v, where);
                 case "common_width" -> c.commonWidth = integer(v, where);
+                case "lavish_latent_tokens" -> c.lavishLatentTokens = integer(v, where);
+                case "lavish_bottleneck_ratio" -> c.lavishBottleneckRatio = integer(v, where);
+                case "lavish_min_bottleneck" -> c.lavishMinBottleneck = integer(v, where);
                 case "low_memory" -> c.lowMemory = bool(v, where);
                 case "weights_dtype" -> c.weightsDtype = str(v, where, false);
                 case "workers" -> c.workers = integer(v, where);
@@ -253,6 +264,7 @@ public final class RunConfig {
                     + " backbones; use weights_dtype f32 with full");
         }
         lcd();
+        lavish();
         return this;
     }
 
@@ -271,6 +283,15 @@ public final class RunConfig {
 
     public LcdConfig lcd() {
         return new LcdConfig(metaTokens, new LayerSelection(layers), bottleneckRatio, commonWidth);
+    }
+
+    /** The LAVisH-style baseline's options; an invalid value is an error naming the lavish_* keys. */
+    public LavishConfig lavish() {
+        try {
+            return new LavishConfig(lavishLatentTokens, lavishBottleneckRatio, lavishMinBottleneck, commonWidth);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("lavish_latent_tokens / lavish_bottleneck_ratio / lavish_min_bottleneck: " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -41,7 +41,7 @@ public final class RunModel implements AutoCloseable {
             audio = backbone(config.audioArch, config.audioWeights, backend, config.seed * 31 + 2, weights);
             int side = fe.frameSide();
             int[] seg = fe.audioSegmentShape();
-            AvModels.Options o = new AvModels.Options(config.lcd(), new int[] {config.segments, 3, side, side},
+            AvModels.Options o = new AvModels.Options(config.lcd(), config.lavish(), new int[] {config.segments, 3, side, side},
                     new int[] {config.segments, seg[0], seg[1]}, config.seed);
             AvModel model = AvModels.create(config.method, config.taskEnum(), visual, audio, o);
             return new RunModel(config, visual, audio, model, fe);

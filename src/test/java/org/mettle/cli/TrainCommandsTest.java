@@ -189,6 +189,12 @@ class TrainCommandsTest {
         Outcome method = execute(new TrainCommand(), "--method", "magic", "--data", "synthetic", "--out", dir.resolve("r2").toString());
         assertTrue(method.error().contains("unknown method 'magic'") && method.error().contains("mettle"), method.error());
 
+        Outcome latents = execute(new TrainCommand(), "--method", "lavish", "--latent-tokens", "0", "--data", "synthetic", "--out", dir.resolve("r3").toString());
+        assertTrue(latents.error().contains("lavish_latent_tokens") && latents.error().contains("at least one latent token"), latents.error());
+        Outcome layers = execute(new TrainCommand(), "--layers", "every:0", "--data", "synthetic", "--out", dir.resolve("r4").toString());
+        assertNotEquals(0, layers.code());
+        assertTrue(layers.error().contains("every:0"), layers.error());
+
         Outcome notEmpty = execute(new TrainCommand(), "--data", "synthetic", "--out", run.toString());
         assertTrue(notEmpty.error().contains("not empty") && notEmpty.error().contains("--resume"), notEmpty.error());
 

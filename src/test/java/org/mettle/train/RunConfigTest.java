@@ -38,6 +38,34 @@ class RunConfigTest {
     }
 
     @Test
+    void lavishKeysReachTheLavishModel() {
+        RunConfig c = RunConfig.tiny();
+        c.method = "lavish";
+        c.visualWeights = null;
+        c.audioWeights = null;
+        c.lavishLatentTokens = 3;
+        c.lavishBottleneckRatio = 2;
+        c.validate();
+        try (RunModel run = RunModel.build(c, org.mettle.backend.Backends.cpu())) {
+            Map<String, org.mettle.tensor.Tensor> trainable = run.model().trainableTensors();
+            List<String> latents = trainable.keySet().stream().filter(n -> n.endsWith(".latents")).toList();
+            assertTrue(!latents.isEmpty(), "no latent tokens among " + trainable.keySet());
+            for (String name : latents) {
+                org.mettle.tensor.Tensor z = trainable.get(name);
+                assertEquals(3, z.shape().dim(0), name);
+                String down = name.replace(".latents", ".down.weight"); // Linear weight [out = bottleneck, in = D]
+                assertTrue(trainable.containsKey(down), "no " + down + " among " + trainable.keySet());
+                int width = trainable.get(down).shape().dim(1);
+                assertEquals(Math.max(8, width / 2), z.shape().dim(1), name + " bottleneck for block width " + width);
+            }
+        }
+        RunConfig bad = RunConfig.tiny();
+        bad.lavishLatentTokens = 0;
+        assertTrue(assertThrows(IllegalArgumentException.class, bad::validate).getMessage().contains("lavish_latent_tokens"));
+        assertEquals(3, RunConfig.fromJson("{\"lavish_latent_tokens\": 3}", "l.json").lavishLatentTokens);
+    }
+
+    @Test
     void configFileOverridesThePresetAndBadValuesAreNamed() throws Exception {
         Path f = dir.resolve("c.json");
         Files.writeString(f, "{\"task\": \"avvp\", \"epochs\": 3, \"schedule\": \"step\"}");
