@@ -31,7 +31,9 @@ import picocli.CommandLine.Option;
 public final class DemoCommand implements Runnable {
     @Option(names = "--methods", defaultValue = "mettle,lavish,linear", split = ",",
             description = "methods to compare (default ${DEFAULT-VALUE}; also full)") List<String> methods;
-    @Option(names = "--videos", defaultValue = "160", description = "synthetic videos (70/15/15 % train/val/test; default ${DEFAULT-VALUE})") int videos;
+    @Option(names = "--videos", defaultValue = "240", description = "synthetic videos (default ${DEFAULT-VALUE})") int videos;
+    @Option(names = "--held-out", defaultValue = "64", description = "videos in val and in test each; the rest train (default ${DEFAULT-VALUE}:"
+            + " 640 test segments, so one segment is 0.16 points; 0 = 15 %% each)") int heldOut;
     @Option(names = "--classes", defaultValue = "0", description = "event classes of the synthetic set (0 = all 28; default ${DEFAULT-VALUE})") int classes;
     @Option(names = "--epochs", defaultValue = "12", description = "epochs per method (default ${DEFAULT-VALUE})") int epochs;
     @Option(names = "--seed", defaultValue = "0", description = "seed of data, parameters and shuffles (default ${DEFAULT-VALUE})") long seed;
@@ -49,6 +51,9 @@ public final class DemoCommand implements Runnable {
         if (videos < 8) {
             throw new IllegalArgumentException("--videos must be at least 8 (train, val and test need videos), got " + videos);
         }
+        if (heldOut < 0 || 2L * heldOut >= videos) {
+            throw new IllegalArgumentException("--held-out " + heldOut + " must be >= 0 and leave training videos out of --videos " + videos);
+        }
         boolean temporary = out == null;
         Path dir;
         try {
@@ -65,6 +70,7 @@ public final class DemoCommand implements Runnable {
             RunConfig base = RunConfig.tiny();
             base.synthVideos = videos;
             base.synthClasses = classes;
+            base.synthHeldOut = heldOut;
             base.epochs = epochs;
             base.seed = seed;
             base.weightsOptional = false; // the demo is about the shipped pretrained backbones

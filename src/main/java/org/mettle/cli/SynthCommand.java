@@ -27,13 +27,14 @@ final class SynthCommand implements Runnable {
     @Option(names = "--sample-rate", defaultValue = "16000", description = "audio sample rate in Hz (default ${DEFAULT-VALUE})") int sampleRate;
     @Option(names = "--frames-per-segment", defaultValue = "1", description = "frames per one-second segment, ave and avvp (default ${DEFAULT-VALUE})") int framesPerSegment;
     @Option(names = "--classes", defaultValue = "0", description = "use only the first N classes (0 = all; default ${DEFAULT-VALUE})") int classes;
+    @Option(names = "--held-out", defaultValue = "0", description = "videos in val and in test each (0 = 15 %% each; default ${DEFAULT-VALUE})") int heldOut;
     @Option(names = "--subset", defaultValue = "both", description = "avs only: s4, ms3 or both (default ${DEFAULT-VALUE})") String subset;
 
     @Override
     public void run() {
         int[] wh = parseSize(size);
         SynthOptions o = SynthOptions.defaults(videos, seed).withSize(wh[0], wh[1]).withSampleRate(sampleRate)
-                .withFramesPerSegment(framesPerSegment).withClasses(classes);
+                .withFramesPerSegment(framesPerSegment).withClasses(classes).withHeldOut(heldOut);
         long t0 = System.nanoTime();
         String kind = task.trim().toLowerCase(Locale.ROOT);
         switch (kind) {

@@ -70,6 +70,8 @@ public final class RunConfig {
     /** Videos of the synthetic set made by --data synthetic, and how many classes it uses (0 = all). */
     public int synthVideos = 96;
     public int synthClasses = 8;
+    /** Synthetic videos in val and in test each; 0 = 15 % of synth_videos each. */
+    public int synthHeldOut = 0;
 
     /** The tiny preset: the shipped tiny backbones (seeded random when their files are missing), D_c 64. */
     public static RunConfig tiny() {
@@ -161,6 +163,7 @@ public final class RunConfig {
         m.put("workers", workers);
         m.put("synth_videos", synthVideos);
         m.put("synth_classes", synthClasses);
+        m.put("synth_held_out", synthHeldOut);
         return m;
     }
 
@@ -212,6 +215,7 @@ public final class RunConfig {
                 case "workers" -> c.workers = integer(v, where);
                 case "synth_videos" -> c.synthVideos = integer(v, where);
                 case "synth_classes" -> c.synthClasses = integer(v, where);
+                case "synth_held_out" -> c.synthHeldOut = integer(v, where);
                 default -> throw new IllegalArgumentException(source + ": unknown config key '" + k + "'; known keys: " + String.join(", ", known));
             }
         }
@@ -244,6 +248,10 @@ public final class RunConfig {
         positive("step_epochs", stepEpochs);
         if (warmupSteps < 0 || synthClasses < 0) {
             throw new IllegalArgumentException("warmup_steps and synth_classes must be >= 0, got " + warmupSteps + " and " + synthClasses);
+        }
+        if (synthHeldOut < 0 || (synthHeldOut > 0 && 2L * synthHeldOut >= synthVideos)) {
+            throw new IllegalArgumentException("synth_held_out must be 0 (15 % each) or leave training videos: 2 x " + synthHeldOut
+                    + " of synth_videos " + synthVideos);
         }
         for (double lr : new double[] {lrMethod, lrHead, lrBackbone, weightDecay, clipNorm}) {
             if (!(lr >= 0) || Double.isInfinite(lr)) {

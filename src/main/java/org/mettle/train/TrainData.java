@@ -45,7 +45,7 @@ public final class TrainData {
         }
         AvFrontEnd fe = AvFrontEnd.forArchs(config.visualArch, config.audioArch);
         SynthOptions o = SynthOptions.defaults(config.synthVideos, config.seed).withSize(fe.frameSide(), fe.frameSide())
-                .withSampleRate(fe.sampleRate()).withClasses(config.synthClasses);
+                .withSampleRate(fe.sampleRate()).withClasses(config.synthClasses).withHeldOut(config.synthHeldOut);
         long t0 = System.nanoTime();
         if (config.taskEnum() == Task.AVE) {
             SyntheticAve.generate(syntheticDir, o);

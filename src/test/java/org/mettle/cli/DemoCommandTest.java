@@ -20,7 +20,7 @@ class DemoCommandTest {
     @SuppressWarnings("unchecked")
     void comparesMethodsOnOneSyntheticSet() throws Exception {
         Path out = tmp.resolve("demo");
-        TrainCommandsTest.Outcome o = TrainCommandsTest.execute(new DemoCommand(), "--methods", "mettle,linear", "--videos", "10", "--epochs", "1",
+        TrainCommandsTest.Outcome o = TrainCommandsTest.execute(new DemoCommand(), "--methods", "mettle,linear", "--videos", "10", "--held-out", "2", "--epochs", "1",
                 "--out", out.toString(), "--json");
         assertEquals(0, o.code(), o.error());
         assertTrue(o.out().contains("method") && o.out().contains("test acc"), o.out());

@@ -88,6 +88,11 @@ final class SynthOutput implements AutoCloseable {
      * each split when there are three or more.
      */
     static Split[] assignSplits(int videos, long seed) {
+        return assignSplits(videos, 0, seed);
+    }
+
+    /** As {@link #assignSplits(int, long)} with heldOut videos in val and in test each (0 = 15 % each). */
+    static Split[] assignSplits(int videos, int heldOut, long seed) {
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < videos; i++) {
             order.add(i);
@@ -99,8 +104,8 @@ final class SynthOutput implements AutoCloseable {
             order.set(i, order.get(j));
             order.set(j, t);
         }
-        int nVal = videos >= 3 ? Math.max(1, (int) Math.round(videos * 0.15)) : videos == 2 ? 1 : 0;
-        int nTest = videos >= 3 ? Math.max(1, (int) Math.round(videos * 0.15)) : 0;
+        int nVal = heldOut > 0 ? heldOut : videos >= 3 ? Math.max(1, (int) Math.round(videos * 0.15)) : videos == 2 ? 1 : 0;
+        int nTest = heldOut > 0 ? heldOut : videos >= 3 ? Math.max(1, (int) Math.round(videos * 0.15)) : 0;
         Split[] out = new Split[videos];
         for (int r = 0; r < videos; r++) {
             out[order.get(r)] = r < videos - nVal - nTest ? Split.TRAIN : r < videos - nTest ? Split.VAL : Split.TEST;

@@ -33,7 +33,7 @@ public final class SyntheticAve {
 
     public static Result generate(Path out, SynthOptions o) {
         int classes = o.classCount(AveClasses.COUNT);
-        Split[] splits = SynthOutput.assignSplits(o.videos(), o.seed());
+        Split[] splits = SynthOutput.assignSplits(o.videos(), o.heldOut(), o.seed());
         try (SynthOutput output = new SynthOutput(out)) {
             Path root = output.root();
             List<Video> videos = IntStream.range(0, o.videos()).parallel()

@@ -55,7 +55,7 @@ public final class SyntheticAvs {
     }
 
     private static List<Video> subset(Path root, AvsSubset subset, int classes, SynthOptions o) {
-        Split[] splits = SynthOutput.assignSplits(o.videos(), o.seed() + subset.ordinal());
+        Split[] splits = SynthOutput.assignSplits(o.videos(), o.heldOut(), o.seed() + subset.ordinal());
         List<Video> videos = IntStream.range(0, o.videos()).parallel()
                 .mapToObj(i -> video(root.resolve(subset.dataDir()), subset, i, splits[i], classes, o)).toList();
         StringBuilder csv = new StringBuilder(subset == AvsSubset.S4 ? "name,video_index,category,split\n" : "name,video_index,split\n");

@@ -35,7 +35,7 @@ public final class SyntheticAvvp {
 
     public static Result generate(Path out, SynthOptions o) {
         int classes = o.classCount(LlpClasses.COUNT);
-        Split[] splits = SynthOutput.assignSplits(o.videos(), o.seed());
+        Split[] splits = SynthOutput.assignSplits(o.videos(), o.heldOut(), o.seed());
         try (SynthOutput output = new SynthOutput(out)) {
             Path root = output.root();
             List<Video> videos = IntStream.range(0, o.videos()).parallel()

@@ -233,6 +233,20 @@ class SyntheticDatasetsTest {
         assertNotEquals(List.of(SynthOutput.assignSplits(37, 1)), List.of(SynthOutput.assignSplits(37, 2)));
     }
 
+    @Test
+    void heldOutPutsExactlyThatManyVideosInValAndTest() {
+        Split[] s = SynthOutput.assignSplits(240, 64, 0);
+        long val = java.util.Arrays.stream(s).filter(x -> x == Split.VAL).count();
+        long test = java.util.Arrays.stream(s).filter(x -> x == Split.TEST).count();
+        assertEquals(64, val);
+        assertEquals(64, test);
+        assertEquals(112, s.length - val - test);
+        assertEquals(List.of(SynthOutput.assignSplits(37, 1)), List.of(SynthOutput.assignSplits(37, 0, 1)), "0 keeps the 15 % split");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> SynthOptions.defaults(10, 0).withHeldOut(5));
+        assertTrue(e.getMessage().contains("--held-out"), e.getMessage());
+    }
+
     private static List<String> simplify(List<SyntheticAvvp.Event> events) {
         return events.stream().map(e -> e.classIndex() + ":" + e.onset() + "-" + e.offset()).sorted().toList();
     }
