@@ -50,7 +50,11 @@ err_row() { # side kind fields(json, no braces) reason
 }
 
 note "nvidia-smi"
-gpu_info="$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>&1 | head -1)"
+if command -v nvidia-smi >/dev/null 2>&1; then
+  gpu_info="$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>&1 | head -1)"
+else
+  gpu_info="nvidia-smi not on PATH"
+fi
 echo "$gpu_info"
 case "$gpu_info" in *,*) gpu_name="${gpu_info%%,*}"; driver="${gpu_info##*, }" ;; *) gpu_name="not found: $gpu_info"; driver="unknown" ;; esac
 
