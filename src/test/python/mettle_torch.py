@@ -48,7 +48,10 @@ HTSAT_ARCHS = {
 def attention(q, k, v, scale, bias=None):
     """softmax(q k^T * scale + bias) v; SDPA when available and allowed."""
     if USE_SDPA and HAS_SDPA:
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=scale)
+        try:
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=scale)
+        except TypeError:  # torch 2.0: no scale argument; SDPA divides by sqrt(d)
+            return F.scaled_dot_product_attention(q * (scale * math.sqrt(q.shape[-1])), k, v, attn_mask=bias)
     logits = (q @ k.transpose(-2, -1)) * scale
     if bias is not None:
         logits = logits + bias
@@ -170,10 +173,7 @@ def run_backbone(model, x, on_layer):
             m.batch = x.shape[0]
             m.on_tap = (lambda tap, i=i: on_layer(i, tap))
         with torch.no_grad():
-            if isinstance(model, SwinV2):
-                model.forward_features(x)
-            else:
-                model.forward_features(x)
+            model.forward_features(x)
     finally:
         for m in mods:
             m.on_tap = None
