@@ -119,7 +119,7 @@ def step_rows(rows, shapes, out):
         ratio = o_peak / t_peak if o_peak and t_peak else None
         out.append((label + ": peak memory (ledger vs torch.cuda.max_memory_allocated)",
                     fmt_mib(o_peak) if o_peak else cell(rows.missing("ours", ours) or "no peak"),
-                    fmt_mib(t_peak) if t_peak else cell(rows.missing("torch", torch) or "no peak"),
+                    fmt_mib(t_peak) if t_peak else cell(rows.missing("torch", torch) or (tm or {}).get("peak_note") or "no peak"),
                     fmt_num(ratio, "x") if ratio else "-", f"<= {step['goal_memory_ratio']:.1f}x", met(ratio, step["goal_memory_ratio"], False)))
         o_dev, t_res = (om or {}).get("device_peak_bytes"), (tm or {}).get("peak_reserved_bytes")
         if o_dev or t_res:

@@ -90,7 +90,7 @@ class GpuTableTest(unittest.TestCase):
         rows = table_rows(gpu_table.render(compare, None, SHAPES))
         self.assertEqual(rows["GEMM bf16 square-4096 (4096x4096x4096)"],
                          ["failed (exit 1): CUDA not available", "not run: torch.cuda.is_available() is False", "-", ">= 0.70x", "-"])
-        self.assertEqual(rows["GEMM f32 vit-b-qkv (3152x2304x768)"][0], "not run: no row (out of time or not in this run)")
+        self.assertEqual(rows["GEMM bf16 vit-b-qkv (3152x2304x768)"][0], "not run: no row (out of time or not in this run)")
         plan = rows["Mettle step B=1 x 10 seg: ledger plan vs measured device peak"]
         self.assertEqual(plan[:2], ["failed (exit 1): CUDA not available", "plan 1,493.4 MiB"])
         for name, cells in rows.items():
