@@ -82,9 +82,18 @@ read -r _ visual audio segments warmup steps <<<"$(echo "$listing" | grep '^step
 batches="$(echo "$listing" | grep '^batches ' | cut -d' ' -f2-)"
 lavish_batches="$(echo "$listing" | grep '^lavish ' | cut -d' ' -f2-)"
 
+# ours on the device: when CUDA is not usable (mettle info says why) every device row is "not run: <that line>"
+ours_down=""
+if [ "$device" = cuda ]; then
+  cuda_line="$("$mettle" info 2>/dev/null | grep '^cuda:' | head -1)"
+  echo "${cuda_line:-cuda: (mettle info printed no cuda line)}"
+  case "$cuda_line" in "cuda: usable"*) ;; *) ours_down="not run: ${cuda_line:-mettle info failed}" ;; esac
+fi
+
 # ours: one mettle command; its last stdout line must be a JSON object
 ours() { # kind fields(json) cap_s cmd...
   local kind="$1" fields="$2" cap="$3"; shift 3
+  if [ -n "$ours_down" ] && [ "$kind" != plan ]; then err_row ours "$kind" "$fields" "$ours_down"; return; fi
   if [ "$(left)" -lt 10 ]; then err_row ours "$kind" "$fields" "not run: out of time (GPU_COMPARE_BUDGET_S=$budget)"; return; fi
   local t=$(( $(left) < cap ? $(left) : cap ))
   local line
