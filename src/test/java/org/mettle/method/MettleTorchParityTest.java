@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,7 +23,7 @@ import org.mettle.train.AdamW;
  * Our Mettle AVE training step against the PyTorch implementation in src/test/python/mettle_torch.py (fixtures by
  * make_mettle_step_fixtures.py): the same frozen backbones (swinv2_mini_window4_64 + htsat_mini, seeded random
  * weights), LCD on every layer (K = 4, r = 8, D_c = 32), AVE head and cross-entropy, batch 2 x 2 segments. Checks the
- * trainable names, the loss, the gradient of every trainable tensor and the tensors after one AdamW step.
+ * trainable names, the loss, the gradient of every trainable tensor, and one AdamW step (fed PyTorch's gradients).
  *
  * <p>Tolerance 1e-4 relative (max |ours - torch| / max |torch| per tensor): the reference is computed in float64, ours
  * in float32 through two 6-block backbones, the LCD and the head. The worst tensor is the last audio layer's LCD norm
@@ -35,6 +34,8 @@ import org.mettle.train.AdamW;
  */
 class MettleTorchParityTest {
     private static final double TOLERANCE = 1e-4;
+    /** Float32 arithmetic of one update against float64: a few ulps of the largest parameter. */
+    private static final double ADAMW_TOLERANCE = 1e-6;
     private static final String DIR = "mettle_step";
 
     private static Backend be;
@@ -84,7 +85,7 @@ class MettleTorchParityTest {
     }
 
     @Test
-    void lossGradientsAndOneAdamWStepMatchPyTorch() {
+    void lossAndEveryGradientMatchPyTorch() {
         int batch = metaInt("batch");
         int segments = metaInt("segments");
         try (Backbone visual = backbone(meta.get("visual"), "visual.safetensors");
@@ -97,38 +98,56 @@ class MettleTorchParityTest {
             Tensor frames = Golden.tensor(step, "frames");
             Tensor mel = Golden.tensor(step, "audio");
             Tensor labels = Tensor.ofInts(step.readInts("labels"), batch * segments);
+            float expectedLoss = step.readFloats("loss")[0];
+            try (Scope s = Scope.open()) {
+                Tensor loss = model.loss(frames, mel, labels, batch, segments);
+                double lossError = Math.abs(loss.item() - expectedLoss) / Math.abs(expectedLoss);
+                assertTrue(lossError <= TOLERANCE, "loss " + loss.item() + " vs torch " + expectedLoss);
+                loss.backward();
+            }
+            double worst = 0;
+            String worstName = "";
+            for (Map.Entry<String, Tensor> e : model.trainableTensors().entrySet()) {
+                Tensor grad = e.getValue().grad();
+                assertNotNull(grad, e.getKey() + " got no gradient");
+                double err = Golden.assertClose("grad of " + e.getKey(), grad, step, "grad." + e.getKey(), TOLERANCE);
+                if (err > worst) {
+                    worst = err;
+                    worstName = e.getKey();
+                }
+            }
+            System.out.println("MettleTorchParityTest: worst gradient error " + worst + " (" + worstName + ")");
+        }
+    }
+
+    /**
+     * One AdamW step from PyTorch's gradients: our optimizer against torch.optim.AdamW. It is fed the fixture's
+     * gradients, not ours: at step 1 AdamW moves each element by about lr * sign(g), and some gradient elements are
+     * below 1e-6 of their tensor's largest (e.g. 7e-10 in audio_lcd.layers.5.up.weight), where float32 rounding of
+     * the gradient may flip the sign; that would test rounding, not the optimizer.
+     */
+    @Test
+    void oneAdamWStepMatchesTorchOptimAdamW() {
+        try (Backbone visual = backbone(meta.get("visual"), "visual.safetensors");
+             Backbone audio = backbone(meta.get("audio"), "audio.safetensors");
+             MettleModel model = new MettleModel(Task.AVE, visual, audio, lcdConfig(), 0)) {
+            loadTrainable(model);
+            Map<String, Tensor> trainable = model.trainableTensors();
+            for (Map.Entry<String, Tensor> e : trainable.entrySet()) {
+                e.getValue().setGrad(Tensor.of(be, step.readFloats("grad." + e.getKey()), e.getValue().shape().dims()).untrack());
+            }
             float lr = Float.parseFloat(meta.get("lr"));
             float decay = Float.parseFloat(meta.get("weight_decay"));
-            List<String> report = new ArrayList<>();
-            try (AdamW opt = new AdamW(new ArrayList<>(model.trainableTensors().values()), lr, decay)) {
-                opt.zeroGrad();
-                try (Scope s = Scope.open()) {
-                    Tensor loss = model.loss(frames, mel, labels, batch, segments);
-                    double lossError = Math.abs(loss.item() - step.readFloats("loss")[0]) / Math.abs(step.readFloats("loss")[0]);
-                    assertTrue(lossError <= TOLERANCE, "loss " + loss.item() + " vs torch " + step.readFloats("loss")[0]);
-                    loss.backward();
-                }
-                double worst = 0;
-                String worstName = "";
-                for (Map.Entry<String, Tensor> e : model.trainableTensors().entrySet()) {
-                    Tensor grad = e.getValue().grad();
-                    assertNotNull(grad, e.getKey() + " got no gradient");
-                    double err = Golden.assertClose("grad of " + e.getKey(), grad, step, "grad." + e.getKey(), TOLERANCE);
-                    if (err > worst) {
-                        worst = err;
-                        worstName = e.getKey();
-                    }
-                }
-                report.add("worst gradient error " + worst + " (" + worstName + ")");
+            double worst = 0;
+            try (AdamW opt = new AdamW(new ArrayList<>(trainable.values()), lr, decay)) {
                 opt.step();
-                double worstUpdate = 0;
-                for (Map.Entry<String, Tensor> e : model.trainableTensors().entrySet()) {
-                    worstUpdate = Math.max(worstUpdate,
-                            Golden.assertClose("after AdamW: " + e.getKey(), e.getValue(), step, "updated." + e.getKey(), TOLERANCE));
+                for (Map.Entry<String, Tensor> e : trainable.entrySet()) {
+                    worst = Math.max(worst, Golden.assertClose("after AdamW: " + e.getKey(), e.getValue(), step, "updated." + e.getKey(),
+                            ADAMW_TOLERANCE));
                 }
-                report.add("worst updated-tensor error " + worstUpdate);
+                opt.zeroGrad();
             }
-            System.out.println("MettleTorchParityTest: " + String.join("; ", report));
+            System.out.println("MettleTorchParityTest: worst updated-tensor error " + worst);
         }
     }
 }
