@@ -16,6 +16,8 @@ informative. Computed in float64 (the reference's own rounding is then far below
                          grad.<trainable name> (dL/dparam), updated.<trainable name> (after one AdamW step,
                          lr 1e-2, weight decay 0.05, betas 0.9/0.999, eps 1e-8)
 metadata: visual, audio, batch, segments, meta_tokens, bottleneck_ratio, common_width, lr, weight_decay.
+  paper_trainable.txt    "name<TAB>d0,d1,..." of every trainable tensor of mettle_torch's model at the paper setting
+                         (swinv2_large_window12_192 + htsat, K 4, r 16, D_c 256): the GPU comparison's model
 """
 import math
 import os
@@ -94,6 +96,13 @@ def main():
         step["updated." + n] = p.detach().float()
     write_safetensors(os.path.join(OUT_DIR, "step.safetensors"), step, meta)
     print(f"loss {loss.item():.6f}; {len(params)} trainable tensors, {sum(p.numel() for p in params.values())} values")
+
+    paper = mettle_torch.build("swinv2_large_window12_192", "htsat")
+    path = os.path.join(OUT_DIR, "paper_trainable.txt")
+    with open(path, "w") as f:
+        for n, p in paper.named_parameters():
+            f.write(f"{n}\t{','.join(str(d) for d in p.shape)}\n")
+    print(f"wrote {path}: {sum(1 for _ in paper.parameters())} tensors, {sum(p.numel() for p in paper.parameters())} values")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mettle.backend.Backend;
@@ -117,6 +122,29 @@ class MettleTorchParityTest {
                 }
             }
             System.out.println("MettleTorchParityTest: worst gradient error " + worst + " (" + worstName + ")");
+        }
+    }
+
+    /** At the paper setting (the GPU comparison's model) the PyTorch model has our trainable tensors, name by name and shape by shape. */
+    @Test
+    void paperSettingHasTheSameTrainableTensors() throws IOException {
+        Map<String, String> torch = new TreeMap<>();
+        for (String line : Files.readAllLines(Golden.path(DIR, "paper_trainable.txt"))) {
+            String[] parts = line.split("\t");
+            torch.put(parts[0], parts[1]);
+        }
+        Backend meta = Backends.meta();
+        try (Backbone visual = Architectures.create("swinv2_large_window12_192", meta, 0);
+             Backbone audio = Architectures.create("htsat", meta, 0)) {
+            visual.module().trainable(false);
+            audio.module().trainable(false);
+            try (MettleModel model = new MettleModel(Task.AVE, visual, audio, LcdConfig.defaults(), 0)) {
+                Map<String, String> ours = new TreeMap<>();
+                model.trainableTensors().forEach((name, t) -> ours.put(name,
+                        Arrays.stream(t.shape().dims()).mapToObj(Integer::toString).collect(Collectors.joining(","))));
+                assertEquals(torch, ours, "trainable names and shapes at the paper setting: mettle_torch.py vs ours");
+                assertEquals(8_290_009L, model.trainableParameterCount());
+            }
         }
     }
 
