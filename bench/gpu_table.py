@@ -129,7 +129,8 @@ def step_rows(rows, shapes, out):
         plan = rows.find("ours", "plan", method="mettle", batch=b)
         p_bytes = None if rows.missing("ours", plan) else plan["result"].get("peak_bytes")
         err = abs(o_dev - p_bytes) / p_bytes if o_dev and p_bytes else None
-        out.append((label + ": ledger plan vs measured device peak", fmt_mib(o_dev) if o_dev else cell(rows.missing("ours", ours) or "no device peak"),
+        ours_cell = f"device {fmt_mib(o_dev)} (ledger {fmt_mib(o_peak)})" if o_dev else cell(rows.missing("ours", ours) or "no device peak")
+        out.append((label + ": ledger plan vs measured device peak", ours_cell,
                     "plan " + fmt_mib(p_bytes) if p_bytes else cell(rows.missing("ours", plan) or "no plan"),
                     f"{100 * err:.1f}% off" if err is not None else "-", f"<= {100 * step['goal_plan_error']:.0f}%",
                     met(err, step["goal_plan_error"], False)))

@@ -74,7 +74,7 @@ class GpuTableTest(unittest.TestCase):
         mem1 = rows["Mettle step B=1 x 10 seg: peak memory (ledger vs torch.cuda.max_memory_allocated)"]
         self.assertEqual(mem1, ["1,500.0 MiB", "1,600.0 MiB", "0.938x", "<= 1.0x", "yes"])
         plan1 = rows["Mettle step B=1 x 10 seg: ledger plan vs measured device peak"]
-        self.assertEqual(plan1[2:], ["3.3% off", "<= 5%", "yes"])
+        self.assertEqual(plan1, ["device 1,550.0 MiB (ledger 1,500.0 MiB)", "plan 1,500.0 MiB", "3.3% off", "<= 5%", "yes"])
         plan8 = rows["Mettle step B=8 x 10 seg: ledger plan vs measured device peak"]
         self.assertEqual(plan8[2:], ["12.0% off", "<= 5%", "**no**"])
         lav = rows["ours: Mettle / LAVisH-style B=1: time"]
