@@ -48,7 +48,8 @@ echo "${cublas_status:-cublas: (not reported by mettle info)}"
 junit_rc=-1; tests_total=0; tests_failed=0; tests_errors=0; tests_skipped=0
 if [ -n "$console" ] && [ -f "$console" ]; then
   note "CUDA tests (JUnit console launcher)"
-  t=$(( $(left) > 270 ? 240 : $(left) / 2 ))
+  jcap=$(( budget * 240 / 470 ))   # 240 s of the default 470; about half of a trimmed budget (gpu-all.sh: 300 -> 153)
+  t=$(( $(left) > jcap + 30 ? jcap : $(left) / 2 ))
   timeout "$t" "$java" --add-modules jdk.incubator.vector -Xss8m -jar "$console" execute \
     --class-path "$cp_tests" --select-package org.mettle.backend.cuda \
     --reports-dir "$out/junit" --details=tree --disable-banner > "$out/junit/console.txt" 2>&1

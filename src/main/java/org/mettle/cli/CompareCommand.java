@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Locale;
 import org.mettle.backend.Backend;
 import org.mettle.backend.Backends;
+import org.mettle.backend.cuda.CudaBackend;
+import org.mettle.backend.cuda.DeviceHighWater;
 import org.mettle.memory.MemoryLedger;
 import org.mettle.method.StepBenchmark;
 import picocli.CommandLine.Command;
@@ -18,6 +20,8 @@ import picocli.CommandLine.Option;
                 "peak_bytes is the device ledger's measured peak during that method's steps (warm-up included), reset between methods;"
                         + " it counts everything live then: frozen backbone weights, inputs, the method's parameters, graph, gradients, AdamW state.",
                 "step_ms is wall time per timed step; cpu_ms the process's CPU time per step (all threads), less sensitive to other load.",
+                "On cuda each method also gets device_peak_bytes: the driver-level high-water mark (cuMemGetInfo at each device"
+                        + " allocation, minus the use before the first one), cached blocks trimmed between methods.",
                 "Step times depend on the machine and its load: report them with the machine and the load average."})
 public final class CompareCommand implements Runnable {
     @Option(names = "--task", defaultValue = "ave", description = "ave (the only task compared; default ${DEFAULT-VALUE})") String task;
@@ -25,6 +29,8 @@ public final class CompareCommand implements Runnable {
     @Option(names = "--steps", defaultValue = "3", description = "timed steps per method (default ${DEFAULT-VALUE})") int steps;
     @Option(names = "--warmup", defaultValue = "1", description = "untimed steps per method first (default ${DEFAULT-VALUE})") int warmup;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda (default ${DEFAULT-VALUE})") String device;
+    @Option(names = "--batch", description = "videos per step (default: the config's, tiny 2, paper 1)") Integer batch;
+    @Option(names = "--segments", description = "one-second segments per video (default: the config's, 10)") Integer segments;
     @Option(names = "--methods", split = ",", description = "a subset of mettle,mettle-low-memory,lavish,linear,full (default all)") List<String> methods;
     @Option(names = "--json", description = "print one JSON object as the last line") boolean json;
 
@@ -37,29 +43,48 @@ public final class CompareCommand implements Runnable {
             throw new IllegalArgumentException("--device " + device + ": expected cpu or cuda");
         }
         StepBenchmark.Setting setting = StepBenchmark.Setting.parse(config);
-        Backend backend = Backends.select(device);
+        int videos = batch == null ? setting.batch : batch;
+        int perVideo = segments == null ? setting.segments : segments;
+        if (videos < 1 || perVideo < 1) {
+            throw new IllegalArgumentException("--batch and --segments must be at least 1, got " + videos + " and " + perVideo);
+        }
         List<String> chosen = methods == null ? StepBenchmark.METHODS : methods;
         for (String m : chosen) {
             if (!StepBenchmark.METHODS.contains(m)) {
                 throw new IllegalArgumentException("--methods: unknown method '" + m + "'; known: " + String.join(", ", StepBenchmark.METHODS));
             }
         }
+        Backend backend = Backends.select(device);
+        DeviceHighWater highWater = backend instanceof CudaBackend cuda ? cuda.allocator().highWater() : null;
         System.out.printf(Locale.ROOT, "compare: %s + %s, batch %d x %d segments, %d warm-up + %d timed steps per method, %s%n", setting.visual,
-                setting.audio, setting.batch, setting.segments, warmup, steps, backend.describe());
+                setting.audio, videos, perVideo, warmup, steps, backend.describe());
         System.out.printf(Locale.ROOT, "%-18s %12s %12s %14s %16s%n", "method", "step ms", "cpu ms", "peak", "trainable");
-        List<StepBenchmark.Measurement> results = new ArrayList<>();
-        StepBenchmark.measure(backend, setting.visual, setting.audio, setting.batch, setting.segments, steps, warmup, chosen, m -> {
-            results.add(m);
-            System.out.printf(Locale.ROOT, "%-18s %12.1f %12.1f %14s %,16d%n", m.method(), m.stepMs(), m.cpuMs(), MemoryLedger.bytes(m.peakBytes()),
-                    m.trainableParams());
+        List<String> rows = new ArrayList<>();
+        StepBenchmark.measure(backend, setting.visual, setting.audio, videos, perVideo, steps, warmup, chosen, m -> {
+            String row = m.toJson();
+            String devicePeak = "";
+            if (highWater != null) {
+                long peak = highWater.peakBytes();
+                row = row.substring(0, row.length() - 1) + ",\"device_peak_bytes\":" + peak + "}";
+                devicePeak = "  device peak " + MemoryLedger.bytes(peak);
+                // the next method's window: without this method's cached blocks, from what is live now
+                ((CudaBackend) backend).allocator().trim();
+                highWater.reset();
+            }
+            rows.add(row);
+            System.out.printf(Locale.ROOT, "%-18s %12.1f %12.1f %14s %,16d%s%n", m.method(), m.stepMs(), m.cpuMs(), MemoryLedger.bytes(m.peakBytes()),
+                    m.trainableParams(), devicePeak);
             System.out.flush();
         });
         if (json) {
-            StringBuilder sb = new StringBuilder("{\"config\":\"").append(setting.name().toLowerCase(Locale.ROOT)).append("\",\"methods\":[");
-            for (int i = 0; i < results.size(); i++) {
-                sb.append(i == 0 ? "" : ",").append(results.get(i).toJson());
-            }
-            System.out.println(sb.append("]}"));
+            System.out.println(jsonLine(setting.name().toLowerCase(Locale.ROOT), rows, videos, perVideo, backend.describe()));
         }
+    }
+
+    /** {"config":...,"methods":[...],"batch":B,"segments":T,"device":"..."}. */
+    static String jsonLine(String config, List<String> methodRows, int videos, int perVideo, String deviceDescription) {
+        String device = deviceDescription.replace("\\", "\\\\").replace("\"", "\\\"");
+        return "{\"config\":\"" + config + "\",\"methods\":[" + String.join(",", methodRows) + "],\"batch\":" + videos + ",\"segments\":"
+                + perVideo + ",\"device\":\"" + device + "\"}";
     }
 }

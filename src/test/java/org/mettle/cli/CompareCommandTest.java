@@ -50,7 +50,9 @@ class CompareCommandTest {
         String[] lines = out.trim().split("\n");
         assertEquals("0", lines[0], "exit code; stderr: " + err);
         String last = lines[lines.length - 1].trim();
-        assertTrue(last.startsWith("{\"config\":\"tiny\",\"methods\":[") && last.endsWith("]}"), last);
+        assertTrue(last.startsWith("{\"config\":\"tiny\",\"methods\":[") && last.contains("],\"batch\":2,\"segments\":10,\"device\":\"")
+                && last.endsWith("\"}"), last);
+        assertTrue(!last.contains("device_peak_bytes"), "the driver's high-water mark is a cuda-only field: " + last);
         Map<String, Row> rows = new LinkedHashMap<>();
         Matcher m = ENTRY.matcher(last);
         while (m.find()) {
@@ -68,6 +70,30 @@ class CompareCommandTest {
     }
 
     @Test
+    void batchAndSegmentsOverrideTheConfig() {
+        StringWriter err = new StringWriter();
+        String out = run(err, "--config", "tiny", "--batch", "1", "--segments", "2", "--steps", "1", "--warmup", "0", "--methods", "mettle", "--json");
+        String[] lines = out.trim().split("\n");
+        assertEquals("0", lines[0], "exit code; stderr: " + err);
+        String last = lines[lines.length - 1];
+        assertTrue(last.contains("],\"batch\":1,\"segments\":2,"), last);
+        assertTrue(out.contains("batch 1 x 2 segments"), out);
+        Matcher m = ENTRY.matcher(last);
+        assertTrue(m.find() && m.group(1).equals("mettle") && !m.find(), "one method: " + last);
+    }
+
+    /** No GPU or driver here: one line that says why and what to do, exit code 1. */
+    @Test
+    void cudaWithoutAUsableGpuFailsWithTheReason() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(org.mettle.backend.cuda.CudaRuntime.isUsable(), "a usable GPU is present");
+        StringWriter err = new StringWriter();
+        String out = run(err, "--config", "tiny", "--steps", "1", "--methods", "mettle", "--device", "cuda", "--json");
+        assertEquals("1", out.split("\n")[0], "exit code");
+        String message = err.toString().trim();
+        assertTrue(message.startsWith("mettle: --device cuda: CUDA ") && message.endsWith("use --device cpu") && !message.contains("\n"), message);
+    }
+
+    @Test
     void badOptionsAreExplained() {
         StringWriter err = new StringWriter();
         assertEquals("1", run(err, "--config", "huge").split("\n")[0]);
@@ -78,5 +104,8 @@ class CompareCommandTest {
         err = new StringWriter();
         assertEquals("1", run(err, "--task", "avvp").split("\n")[0]);
         assertTrue(err.toString().contains("AVE steps only"), err.toString());
+        err = new StringWriter();
+        assertEquals("1", run(err, "--batch", "0").split("\n")[0]);
+        assertTrue(err.toString().contains("--batch and --segments must be at least 1"), err.toString());
     }
 }

@@ -31,9 +31,15 @@ public final class CudaAllocator {
     private long driverAllocations;
     private long reuses;
     private long trims;
+    private final DeviceHighWater highWater = DeviceHighWater.ofDriver();
 
     CudaAllocator(CudaRuntime runtime) {
         this.runtime = runtime;
+    }
+
+    /** The driver-level high-water mark of this allocator's device memory (sampled at each cuMemAlloc). */
+    public DeviceHighWater highWater() {
+        return highWater;
     }
 
     static long roundedSize(long bytes) {
@@ -54,6 +60,7 @@ public final class CudaAllocator {
         }
         runtime.makeCurrent();
         CUdeviceptr p = new CUdeviceptr();
+        highWater.beforeDriverAllocation();
         try {
             cuMemAlloc(p, size);
         } catch (CudaException e) {
@@ -67,6 +74,7 @@ public final class CudaAllocator {
                 throw outOfMemory(bytes, again);
             }
         }
+        highWater.afterDriverAllocation();
         driverAllocations++;
         inUseBytes += size;
         peakReservedBytes = Math.max(peakReservedBytes, inUseBytes + cachedBytes);

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""The README's GPU table (issue 7) from gpu-compare.json (native/gpu-compare.sh) and gpu-check.json (gpu-check.sh).
+
+  python3 bench/gpu_table.py --compare OUT/gc2/gpu-compare.json [--check OUT/gc/gpu-check.json] \
+      [--raw-dir docs/gpu-results] > table.md
+
+Prints markdown: device, driver, date, the GPU check's test counts, then one row per measurement with ours, PyTorch,
+the ratio, the goal and whether it is met. Ratios: kernels ours/PyTorch throughput (= PyTorch ms / ours ms, higher is
+better); step time and peak memory ours/PyTorch (lower is better); ledger plan vs device peak |device - plan| / plan.
+A row whose side did not run shows "not run: <reason>". --raw-dir D copies both JSON files and the table to
+D/<date>-<gpu>/ (the raw record next to the README's numbers).
+Standard library only.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MIB = float(1 << 20)
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def fmt_num(v, unit=""):
+    if v is None:
+        return "n/a"
+    if abs(v) >= 100:
+        return f"{v:,.0f}{unit}"
+    if abs(v) >= 10:
+        return f"{v:.1f}{unit}"
+    return f"{v:.3g}{unit}"
+
+
+def fmt_mib(b):
+    return "n/a" if b is None else f"{b / MIB:,.1f} MiB"
+
+
+class Rows:
+    """The rows of gpu-compare.json, indexed by side and kind."""
+
+    def __init__(self, compare):
+        self.rows = compare.get("rows", [])
+        env = [r for r in self.rows if r.get("side") == "torch" and r.get("kind") == "env"]
+        self.torch_env = env[0] if env else None
+        self.torch_down = next((r["error"] for r in env if "error" in r), None)
+
+    def find(self, side, kind, **match):
+        for r in self.rows:
+            if r.get("side") == side and r.get("kind") == kind and all(r.get(k) == v for k, v in match.items()):
+                return r
+        return None
+
+    def missing(self, side, row):
+        """The reason a side's row has no number, or None when it has one."""
+        if row is None:
+            if side == "torch" and self.torch_down:
+                return self.torch_down
+            return "not run: no row (out of time or not in this run)"
+        if "error" in row:
+            return row["error"]
+        return None
+
+
+def cell(reason):
+    text = reason.replace("|", "/").replace("\n", " ")
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def met(ratio, goal, higher_is_better):
+    if ratio is None or goal is None:
+        return "-"
+    ok = ratio >= goal if higher_is_better else ratio <= goal
+    return "yes" if ok else "**no**"
+
+
+def kernel_rows(rows, shapes, kind, out):
+    for spec in shapes.get(kind, []):
+        for dtype in spec["dtypes"]:
+            ours = rows.find("ours", kind, name=spec["name"], dtype=dtype)
+            torch = rows.find("torch", kind, name=spec["name"], dtype=dtype)
+            if kind == "gemm":
+                what = f"GEMM {dtype} {spec['name']} ({spec['m']}x{spec['n']}x{spec['k']})"
+                flops = 2.0 * spec["m"] * spec["n"] * spec["k"]
+                goal = spec.get("goal_ratio") if dtype == "bf16" else None  # the issue's goal is for bf16
+            else:
+                what = f"attention fwd {dtype} {spec['name']} ({spec['batch']}x{spec['heads']}x{spec['tokens']}x{spec['head_dim']})"
+                flops = 4.0 * spec["batch"] * spec["heads"] * spec["tokens"] ** 2 * spec["head_dim"]
+                goal = spec.get("goal_ratio")
+            ours_ms = None if rows.missing("ours", ours) else ours["result"].get("ms")
+            torch_ms = None if rows.missing("torch", torch) else torch.get("ms")
+            o = f"{fmt_num(flops / ours_ms / 1e9)} TFLOP/s" if ours_ms else cell(rows.missing("ours", ours) or "no ms")
+            t = f"{fmt_num(flops / torch_ms / 1e9)} TFLOP/s" if torch_ms else cell(rows.missing("torch", torch) or "no ms")
+            if torch_ms and torch.get("impl") == "math":
+                t += " (math, no SDPA)"
+            ratio = torch_ms / ours_ms if ours_ms and torch_ms else None
+            out.append((what, o, t, fmt_num(ratio, "x") if ratio else "-", f">= {goal:.2f}x" if goal else "-", met(ratio, goal, True)))
+
+
+def step_rows(rows, shapes, out):
+    step = shapes["step"]
+    for b in step["batches"]:
+        ours = rows.find("ours", "step", method="mettle", batch=b)
+        torch = rows.find("torch", "step", method="mettle", batch=b)
+        om = None if rows.missing("ours", ours) else (ours["result"].get("methods") or [{}])[0]
+        tm = None if rows.missing("torch", torch) else torch
+        label = f"Mettle step B={b} x {step['segments']} seg"
+        o_ms, t_ms = (om or {}).get("step_ms"), (tm or {}).get("step_ms")
+        ratio = o_ms / t_ms if o_ms and t_ms else None
+        out.append((label + ": time", f"{fmt_num(o_ms)} ms" if o_ms else cell(rows.missing("ours", ours) or "no step_ms"),
+                    f"{fmt_num(t_ms)} ms" if t_ms else cell(rows.missing("torch", torch) or "no step_ms"),
+                    fmt_num(ratio, "x") if ratio else "-", f"<= {step['goal_time_ratio']:.1f}x", met(ratio, step["goal_time_ratio"], False)))
+        o_peak, t_peak = (om or {}).get("peak_bytes"), (tm or {}).get("peak_bytes")
+        ratio = o_peak / t_peak if o_peak and t_peak else None
+        out.append((label + ": peak memory (ledger vs torch.cuda.max_memory_allocated)",
+                    fmt_mib(o_peak) if o_peak else cell(rows.missing("ours", ours) or "no peak"),
+                    fmt_mib(t_peak) if t_peak else cell(rows.missing("torch", torch) or (tm or {}).get("peak_note") or "no peak"),
+                    fmt_num(ratio, "x") if ratio else "-", f"<= {step['goal_memory_ratio']:.1f}x", met(ratio, step["goal_memory_ratio"], False)))
+        o_dev, t_res = (om or {}).get("device_peak_bytes"), (tm or {}).get("peak_reserved_bytes")
+        if o_dev or t_res:
+            ratio = o_dev / t_res if o_dev and t_res else None
+            out.append((label + ": device peak (driver high-water vs torch max_memory_reserved)", fmt_mib(o_dev), fmt_mib(t_res),
+                        fmt_num(ratio, "x") if ratio else "-", "-", "-"))
+        plan = rows.find("ours", "plan", method="mettle", batch=b)
+        p_bytes = None if rows.missing("ours", plan) else plan["result"].get("peak_bytes")
+        err = abs(o_dev - p_bytes) / p_bytes if o_dev and p_bytes else None
+        ours_cell = f"device {fmt_mib(o_dev)} (ledger {fmt_mib(o_peak)})" if o_dev else cell(rows.missing("ours", ours) or "no device peak")
+        out.append((label + ": ledger plan vs measured device peak", ours_cell,
+                    "plan " + fmt_mib(p_bytes) if p_bytes else cell(rows.missing("ours", plan) or "no plan"),
+                    f"{100 * err:.1f}% off" if err is not None else "-", f"<= {100 * step['goal_plan_error']:.0f}%",
+                    met(err, step["goal_plan_error"], False)))
+    for b in step.get("lavish_batches", []):
+        lav = rows.find("ours", "step", method="lavish", batch=b)
+        met_row = rows.find("ours", "step", method="mettle", batch=b)
+        lm = None if rows.missing("ours", lav) else (lav["result"].get("methods") or [{}])[0]
+        mm = None if rows.missing("ours", met_row) else (met_row["result"].get("methods") or [{}])[0]
+        for what, key, unit in (("time", "step_ms", "ms"), ("peak memory", "peak_bytes", "B")):
+            lv, mv = (lm or {}).get(key), (mm or {}).get(key)
+            show = (lambda v: f"{fmt_num(v)} ms") if unit == "ms" else fmt_mib
+            ratio = mv / lv if lv and mv else None
+            out.append((f"ours: Mettle / LAVisH-style B={b}: {what}", "Mettle " + show(mv) if mv else cell(rows.missing("ours", met_row) or "n/a"),
+                        "LAVisH " + show(lv) if lv else cell(rows.missing("ours", lav) or "n/a"), fmt_num(ratio, "x") if ratio else "-", "-", "-"))
+
+
+def check_rows(rows, out):
+    r = rows.find("torch", "sdpa-check")
+    if r is None and rows.torch_down is None:
+        return
+    reason = rows.missing("torch", r)
+    if reason:
+        out.append(("PyTorch SDPA vs math attention (tiny Mettle step, worst gradient)", "-", cell(reason), "-", "<= 1e-4", "-"))
+    else:
+        e = r["worst_grad_rel_error"]
+        out.append(("PyTorch SDPA vs math attention (tiny Mettle step, worst gradient)", "-", f"{e:.2e}", "-", "<= 1e-4", met(e, 1e-4, False)))
+
+
+def render(compare, check, shapes):
+    rows = Rows(compare)
+    lines = []
+    gpu = compare.get("gpu") or (check or {}).get("gpu", "unknown")
+    lines.append(f"**Device:** {gpu}; **driver:** {compare.get('driver', 'unknown')}; **date:** {compare.get('date', 'unknown')}; "
+                 f"gpu-compare took {compare.get('seconds', '?')} s of a {compare.get('budget_s', '?')} s budget.")
+    env = rows.torch_env or {}
+    lines.append(f"**PyTorch:** {env.get('torch', 'n/a')} (CUDA {env.get('cuda', 'n/a')}, SDPA {'yes' if env.get('sdpa') else 'no'})"
+                 + (f": {rows.torch_down}" if rows.torch_down else ""))
+    if check:
+        j = check.get("junit", {})
+        lines.append(f"**GPU check:** CUDA tests {j.get('tests', 0)} run, {j.get('failures', 0)} failures, {j.get('errors', 0)} errors, "
+                     f"{j.get('skipped', 0)} skipped; kernel tests: {check.get('kernelTests', 'n/a')}; {check.get('cudaStatus', '')}")
+    else:
+        lines.append("**GPU check:** gpu-check.json not given")
+    lines.append("")
+    lines.append("| measurement | ours | PyTorch | ratio | goal | met? |")
+    lines.append("|---|---|---|---|---|---|")
+    table = []
+    kernel_rows(rows, shapes, "gemm", table)
+    kernel_rows(rows, shapes, "attention", table)
+    step_rows(rows, shapes, table)
+    check_rows(rows, table)
+    for t in table:
+        lines.append("| " + " | ".join(t) + " |")
+    lines.append("")
+    lines.append("Kernel ratio = PyTorch time / ours (ours' share of PyTorch's throughput); step ratios = ours / PyTorch. Ours in fp32 "
+                 "with TF32 off unless the row says tf32/bf16; PyTorch's step likewise (fp32, TF32 off). Raw JSON: docs/gpu-results/.")
+    return "\n".join(lines) + "\n"
+
+
+def slug(text):
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "unknown"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--compare", required=True, help="gpu-compare.json")
+    ap.add_argument("--check", help="gpu-check.json")
+    ap.add_argument("--shapes", default=os.path.join(HERE, "gpu_shapes.json"))
+    ap.add_argument("--raw-dir", help="copy the JSON files and the table to RAW_DIR/<date>-<gpu>/")
+    args = ap.parse_args(argv)
+    compare = load(args.compare)
+    check = load(args.check) if args.check and os.path.exists(args.check) else None
+    md = render(compare, check, load(args.shapes))
+    sys.stdout.write(md)
+    if args.raw_dir:
+        dest = os.path.join(args.raw_dir, f"{compare.get('date', 'undated')[:10]}-{slug(compare.get('gpu', 'unknown'))}")
+        os.makedirs(dest, exist_ok=True)
+        shutil.copy(args.compare, os.path.join(dest, "gpu-compare.json"))
+        if check:
+            shutil.copy(args.check, os.path.join(dest, "gpu-check.json"))
+        with open(os.path.join(dest, "table.md"), "w") as f:
+            f.write(md)
+        print(f"raw copies in {dest}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
