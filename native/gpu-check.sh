@@ -46,7 +46,10 @@ echo "${cublas_status:-cublas: (not reported by mettle info)}"
 
 # ---- Java CUDA tests against the CPU backend ------------------------------------------------------------------
 junit_rc=-1; tests_total=0; tests_failed=0; tests_errors=0; tests_skipped=0
-if [ -n "$console" ] && [ -f "$console" ]; then
+only_sanitize=0; [ "${GPU_CHECK_SANITIZE:-0}" = "only" ] && only_sanitize=1
+if [ "$only_sanitize" = 1 ]; then
+  note "GPU_CHECK_SANITIZE=only: the plain test run, kernel tests and benchmarks are skipped"
+elif [ -n "$console" ] && [ -f "$console" ]; then
   note "CUDA tests (JUnit console launcher)"
   jcap=$(( budget * 240 / 470 ))   # 240 s of the default 470; about half of a trimmed budget (gpu-all.sh: 300 -> 153)
   t=$(( $(left) > jcap + 30 ? jcap : $(left) / 2 ))
@@ -64,12 +67,43 @@ else
   note "junit-platform-console-standalone not found: CUDA tests not run"
 fi
 
+# ---- the same CUDA tests under compute-sanitizer memcheck (issue 7 asks for it once; GPU_CHECK_SANITIZE=1) --------
+sanitizer="not run: set GPU_CHECK_SANITIZE=1 (or =only)"
+if [ "${GPU_CHECK_SANITIZE:-0}" != "0" ]; then
+  cs="$(command -v compute-sanitizer || ls "${CUDA_HOME:-/usr/local/cuda}"/bin/compute-sanitizer 2>/dev/null | head -1)"
+  if [ -z "$cs" ]; then
+    sanitizer="not run: compute-sanitizer not found (PATH, \$CUDA_HOME/bin)"
+  elif [ -z "$console" ] || [ ! -f "$console" ]; then
+    sanitizer="not run: junit-platform-console-standalone not found"
+  elif [ "$(left)" -lt 60 ]; then
+    sanitizer="not run: out of time"
+  else
+    note "CUDA tests under compute-sanitizer --tool memcheck (${GPU_CHECK_SANITIZE_CLASSES:-org.mettle.backend.cuda})"
+    # --target-processes all follows the JVM's children; memcheck slows kernels 10-100x, so it gets its own cap
+    timeout $(( $(left) - 30 )) "$cs" --tool memcheck --leak-check full --error-exitcode 86 --target-processes all \
+      "$java" --add-modules jdk.incubator.vector -Xss8m -jar "$console" execute --class-path "$cp_tests" \
+      --select-package "${GPU_CHECK_SANITIZE_CLASSES:-org.mettle.backend.cuda}" --details=summary --disable-banner \
+      > "$out/sanitizer.log" 2>&1
+    src=$?
+    summary="$(grep -E 'ERROR SUMMARY|LEAK SUMMARY' "$out/sanitizer.log" | tail -2 | tr '\n' ' ')"
+    case $src in
+      0) sanitizer="ok: ${summary:-no sanitizer summary line}" ;;
+      86) sanitizer="errors: ${summary} (see sanitizer.log)" ;;
+      124) sanitizer="timed out: ${summary} (partial log in sanitizer.log)" ;;
+      *) sanitizer="exit $src: ${summary} (tests failed or the tool could not start; see sanitizer.log)" ;;
+    esac
+    echo "$sanitizer"
+  fi
+fi
+
 # ---- C-level kernel tests (need nvcc) ---------------------------------------------------------------------------
 kernel_rc="not run: nvcc not found"
 if ! command -v nvcc >/dev/null 2>&1 && [ -x "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" ]; then
   export PATH="${CUDA_HOME:-/usr/local/cuda}/bin:$PATH"
 fi
-if command -v nvcc >/dev/null 2>&1; then
+if [ "$only_sanitize" = 1 ]; then
+  kernel_rc="not run: GPU_CHECK_SANITIZE=only"
+elif command -v nvcc >/dev/null 2>&1; then
   if [ "$(left)" -gt 150 ]; then
     note "kernel tests (kernels/test/run-gpu-tests.sh)"
     (cd "$kernels/test" && timeout $(( $(left) - 120 )) ./run-gpu-tests.sh) > "$out/kernel-tests.log" 2>&1
@@ -86,8 +120,8 @@ note "benchmarks"
 bench() {
   local opts=""
   case "${1:-}" in METTLE_JAVA_OPTS=*) opts="${1#METTLE_JAVA_OPTS=}"; shift ;; esac
-  if [ "$(left)" -lt 15 ]; then
-    echo "skipped (out of time): $*"; return
+  if [ "$(left)" -lt 15 ] || [ "$only_sanitize" = 1 ]; then
+    echo "skipped (out of time or GPU_CHECK_SANITIZE=only): $*"; return
   fi
   line="$(METTLE_JAVA_OPTS="$opts" timeout 60 "$mettle" bench "$@" --device cuda --json 2>>"$out/bench.err" | tail -1)"
   case "$line" in
@@ -136,6 +170,7 @@ note "writing $out/gpu-check.json"
   printf '"junit":{"exitCode":%s,"tests":%s,"failures":%s,"errors":%s,"skipped":%s},' \
     "$junit_rc" "${tests_total:-0}" "${tests_failed:-0}" "${tests_errors:-0}" "${tests_skipped:-0}"
   printf '"kernelTests":"%s",' "$(echo "$kernel_rc" | json_escape)"
+  printf '"sanitizer":"%s",' "$(echo "$sanitizer" | json_escape)"
   printf '"seconds":%s,' "$((SECONDS - start))"
   printf '"bench":['
   sep=""
