@@ -37,6 +37,8 @@ public final class DemoCommand implements Runnable {
     @Option(names = "--classes", defaultValue = "0", description = "event classes of the synthetic set (0 = all 28; default ${DEFAULT-VALUE})") int classes;
     @Option(names = "--epochs", defaultValue = "12", description = "epochs per method (default ${DEFAULT-VALUE})") int epochs;
     @Option(names = "--seed", defaultValue = "0", description = "seed of data, parameters and shuffles (default ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--seeds", split = ",", description = "run the whole demo once per seed (each with its own data) and add a"
+            + " table of mean and standard deviation, e.g. --seeds 0,1,2 (replaces --seed)") List<Long> seeds;
     @Option(names = "--out", description = "keep the data and every run (checkpoints, metrics.jsonl, plots) here; default: a temporary"
             + " directory removed at the end") Path out;
     @Option(names = "--json", description = "print one JSON object as the last line") boolean json;
@@ -54,6 +56,9 @@ public final class DemoCommand implements Runnable {
         if (heldOut < 0 || 2L * heldOut >= videos) {
             throw new IllegalArgumentException("--held-out " + heldOut + " must be >= 0 and leave training videos out of --videos " + videos);
         }
+        if (seeds != null && seeds.stream().distinct().count() != seeds.size()) {
+            throw new IllegalArgumentException("--seeds " + seeds + " repeats a seed; give each seed once");
+        }
         boolean temporary = out == null;
         Path dir;
         try {
@@ -67,50 +72,110 @@ public final class DemoCommand implements Runnable {
         }
         PrintStream log = System.err;
         try {
-            RunConfig base = RunConfig.tiny();
-            base.synthVideos = videos;
-            base.synthClasses = classes;
-            base.synthHeldOut = heldOut;
-            base.epochs = epochs;
-            base.seed = seed;
-            base.weightsOptional = false; // the demo is about the shipped pretrained backbones
-            base.validate();
-            Path data = TrainData.root(TrainData.SYNTHETIC, base, dir.resolve("data"), log);
-            List<Row> rows = new ArrayList<>();
-            for (String method : methods) {
-                RunConfig c = base.copy();
-                c.method = method.toLowerCase(Locale.ROOT);
-                log.printf(Locale.ROOT, "== %s: %d epochs on %s%n", c.method, c.epochs, data);
-                Trainer.Result r = Trainer.run(c, new Trainer.Options(dir.resolve("run-" + c.method), data.toString(), false, 0, log, log,
-                        ProgressBar.onTerminal()));
-                rows.add(new Row(c.method, r.test().get("accuracy"), r.bestVal().get("accuracy"), r.trainableParams(), r.peakBytes(),
-                        steadyStepMs(r.runDir().resolve(Trainer.METRICS), c.batch, r.stepMs())));
+            List<Long> runSeeds = seeds == null || seeds.isEmpty() ? List.of(seed) : seeds;
+            Map<String, List<Row>> byMethod = new LinkedHashMap<>();
+            for (long s : runSeeds) {
+                Path seedDir = runSeeds.size() == 1 ? dir : dir.resolve("seed-" + s);
+                List<Row> rows = runSeed(s, seedDir, log);
+                if (runSeeds.size() > 1) {
+                    System.out.println();
+                    System.out.println("seed " + s + ":");
+                }
+                printTable(rows);
+                for (Row r : rows) {
+                    byMethod.computeIfAbsent(r.method, k -> new ArrayList<>()).add(r);
+                }
             }
-            printTable(rows, data);
+            if (runSeeds.size() > 1) {
+                printSummary(byMethod, runSeeds);
+            }
+            printLegend();
             if (!temporary) {
                 System.out.println("runs, checkpoints, metrics and plots in " + dir);
             }
             if (json) {
-                List<Object> list = new ArrayList<>();
-                for (Row row : rows) {
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("method", row.method);
-                    m.put("accuracy", row.testAccuracy);
-                    m.put("val_accuracy", row.valAccuracy);
-                    m.put("trainable_params", row.trainableParams);
-                    m.put("peak_bytes", row.peakBytes);
-                    m.put("step_ms", row.stepMs);
-                    list.add(m);
-                }
-                Map<String, Object> top = new LinkedHashMap<>();
-                top.put("methods", list);
-                System.out.println(JsonText.write(top));
+                System.out.println(JsonText.write(jsonSummary(byMethod, runSeeds)));
             }
         } finally {
             if (temporary) {
                 EvalCommand.deleteTree(dir);
             }
         }
+    }
+
+    /** One demo: the synthetic set of this seed in dir/data, then every method on it. */
+    private List<Row> runSeed(long runSeed, Path dir, PrintStream log) {
+        RunConfig base = RunConfig.tiny();
+        base.synthVideos = videos;
+        base.synthClasses = classes;
+        base.synthHeldOut = heldOut;
+        base.epochs = epochs;
+        base.seed = runSeed;
+        base.weightsOptional = false; // the demo is about the shipped pretrained backbones
+        base.validate();
+        Path data = TrainData.root(TrainData.SYNTHETIC, base, dir.resolve("data"), log);
+        List<Row> rows = new ArrayList<>();
+        for (String method : methods) {
+            RunConfig c = base.copy();
+            c.method = method.toLowerCase(Locale.ROOT);
+            log.printf(Locale.ROOT, "== %s: %d epochs on %s (seed %d)%n", c.method, c.epochs, data, runSeed);
+            Trainer.Result r = Trainer.run(c, new Trainer.Options(dir.resolve("run-" + c.method), data.toString(), false, 0, log, log,
+                    ProgressBar.onTerminal()));
+            rows.add(new Row(c.method, r.test().get("accuracy"), r.bestVal().get("accuracy"), r.trainableParams(), r.peakBytes(),
+                    steadyStepMs(r.runDir().resolve(Trainer.METRICS), c.batch, r.stepMs())));
+        }
+        return rows;
+    }
+
+    private static double mean(List<Double> v) {
+        return v.stream().mapToDouble(Double::doubleValue).sum() / v.size();
+    }
+
+    /** Sample standard deviation (n - 1); 0 for one value. */
+    private static double std(List<Double> v) {
+        if (v.size() < 2) {
+            return 0;
+        }
+        double m = mean(v);
+        return Math.sqrt(v.stream().mapToDouble(x -> (x - m) * (x - m)).sum() / (v.size() - 1));
+    }
+
+    private static void printSummary(Map<String, List<Row>> byMethod, List<Long> runSeeds) {
+        System.out.println();
+        System.out.println("over seeds " + runSeeds + " (mean +- standard deviation):");
+        System.out.printf(Locale.ROOT, "%-14s %17s %9s %12s %12s %10s%n", "method", "test acc", "val acc", "trainable", "peak", "step");
+        for (Map.Entry<String, List<Row>> e : byMethod.entrySet()) {
+            List<Double> test = e.getValue().stream().map(Row::testAccuracy).toList();
+            List<Double> val = e.getValue().stream().map(Row::valAccuracy).toList();
+            List<Double> step = e.getValue().stream().map(Row::stepMs).toList();
+            long peak = e.getValue().stream().mapToLong(Row::peakBytes).max().orElse(0);
+            System.out.printf(Locale.ROOT, "%-14s %8.4f +- %.4f %9.4f %,12d %12s %7.1f ms%n", e.getKey(), mean(test), std(test), mean(val),
+                    e.getValue().get(0).trainableParams(), MemoryLedger.bytes(peak), mean(step));
+        }
+    }
+
+    /** One entry per method; with several seeds the means, plus per-seed accuracies and standard deviations. */
+    private static Map<String, Object> jsonSummary(Map<String, List<Row>> byMethod, List<Long> runSeeds) {
+        List<Object> list = new ArrayList<>();
+        for (Map.Entry<String, List<Row>> e : byMethod.entrySet()) {
+            List<Double> test = e.getValue().stream().map(Row::testAccuracy).toList();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("method", e.getKey());
+            m.put("accuracy", mean(test));
+            m.put("val_accuracy", mean(e.getValue().stream().map(Row::valAccuracy).toList()));
+            m.put("trainable_params", e.getValue().get(0).trainableParams());
+            m.put("peak_bytes", e.getValue().stream().mapToLong(Row::peakBytes).max().orElse(0));
+            m.put("step_ms", mean(e.getValue().stream().map(Row::stepMs).toList()));
+            if (runSeeds.size() > 1) {
+                m.put("accuracy_std", std(test));
+                m.put("accuracies", new ArrayList<Object>(test));
+            }
+            list.add(m);
+        }
+        Map<String, Object> top = new LinkedHashMap<>();
+        top.put("seeds", new ArrayList<Object>(runSeeds));
+        top.put("methods", list);
+        return top;
     }
 
     /**
@@ -140,13 +205,16 @@ public final class DemoCommand implements Runnable {
 
     private record Row(String method, double testAccuracy, double valAccuracy, long trainableParams, long peakBytes, double stepMs) {}
 
-    private static void printTable(List<Row> rows, Path data) {
+    private static void printTable(List<Row> rows) {
         System.out.println();
         System.out.printf(Locale.ROOT, "%-14s %9s %9s %12s %12s %10s%n", "method", "test acc", "val acc", "trainable", "peak", "step");
         for (Row r : rows) {
             System.out.printf(Locale.ROOT, "%-14s %9.4f %9.4f %,12d %12s %7.1f ms%n", r.method, r.testAccuracy, r.valAccuracy,
                     r.trainableParams, MemoryLedger.bytes(r.peakBytes), r.stepMs);
         }
+    }
+
+    private static void printLegend() {
         System.out.println("accuracy: AVE segment accuracy of the best-validation checkpoint on the test split; peak: the CPU ledger's peak"
                 + " (weights, activations, saved tensors, gradients, optimizer state) during training and validation; step: median"
                 + " wall time per optimizer step over epochs 2.., data loading included.");

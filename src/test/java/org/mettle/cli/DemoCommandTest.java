@@ -46,6 +46,29 @@ class DemoCommandTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void severalSeedsReportMeanAndSpread() {
+        Path out = tmp.resolve("seeds");
+        TrainCommandsTest.Outcome o = TrainCommandsTest.execute(new DemoCommand(), "--methods", "linear", "--videos", "10", "--held-out", "2",
+                "--epochs", "1", "--seeds", "3,4", "--out", out.toString(), "--json");
+        assertEquals(0, o.code(), o.error());
+        assertTrue(o.out().contains("seed 3:") && o.out().contains("seed 4:") && o.out().contains("mean +- standard deviation"), o.out());
+        assertEquals(List.of(3L, 4L), o.lastJson().get("seeds"));
+        Map<String, Object> linear = (Map<String, Object>) ((List<Object>) o.lastJson().get("methods")).get(0);
+        List<Object> accs = (List<Object>) linear.get("accuracies");
+        assertEquals(2, accs.size());
+        double a = ((Number) accs.get(0)).doubleValue();
+        double b = ((Number) accs.get(1)).doubleValue();
+        assertEquals((a + b) / 2, ((Number) linear.get("accuracy")).doubleValue(), 1e-12);
+        assertEquals(Math.abs(a - b) / Math.sqrt(2), ((Number) linear.get("accuracy_std")).doubleValue(), 1e-12);
+        assertTrue(Files.isDirectory(out.resolve("seed-3").resolve("data")) && Files.isDirectory(out.resolve("seed-4").resolve("run-linear")));
+
+        TrainCommandsTest.Outcome twice = TrainCommandsTest.execute(new DemoCommand(), "--seeds", "1,1", "--out", tmp.resolve("y").toString());
+        assertEquals(1, twice.code());
+        assertTrue(twice.error().contains("repeats a seed"), twice.error());
+    }
+
+    @Test
     void rejectsUnknownMethods() {
         TrainCommandsTest.Outcome o = TrainCommandsTest.execute(new DemoCommand(), "--methods", "mettle,adapterz", "--out", tmp.resolve("x").toString());
         assertEquals(1, o.code());
