@@ -30,11 +30,11 @@ final class VectorRows implements CpuRows.Kernels {
             int blockEnd = Math.min(upper, i + BLOCK);
             FloatVector acc = FloatVector.zero(S);
             for (; i < blockEnd; i += L) {
-                FloatVector e = FloatVector.fromArray(S, x, xo + i).sub(vmax).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, xo + i).sub(vmax));
                 e.intoArray(y, yo + i);
                 acc = acc.add(e);
             }
-            sum += acc.reduceLanes(VectorOperators.ADD);
+            sum += VectorMath.sum(acc);
         }
         for (; i < cols; i++) {
             float e = (float) Math.exp(x[xo + i] - max);
@@ -73,9 +73,9 @@ final class VectorRows implements CpuRows.Kernels {
             int blockEnd = Math.min(upper, i + BLOCK);
             FloatVector acc = FloatVector.zero(S);
             for (; i < blockEnd; i += L) {
-                acc = acc.add(FloatVector.fromArray(S, x, xo + i).sub(vmax).lanewise(VectorOperators.EXP));
+                acc = acc.add(VectorMath.exp(FloatVector.fromArray(S, x, xo + i).sub(vmax)));
             }
-            sum += acc.reduceLanes(VectorOperators.ADD);
+            sum += VectorMath.sum(acc);
         }
         for (; i < cols; i++) {
             sum += Math.exp(x[xo + i] - max);
@@ -97,7 +97,7 @@ final class VectorRows implements CpuRows.Kernels {
         int i = 0;
         int upper = S.loopBound(cols);
         for (; i < upper; i += L) {
-            FloatVector p = FloatVector.fromArray(S, y, yo + i).lanewise(VectorOperators.EXP);
+            FloatVector p = VectorMath.exp(FloatVector.fromArray(S, y, yo + i));
             FloatVector.fromArray(S, dy, dyo + i).sub(p.mul(vs)).intoArray(dx, dxo + i);
         }
         for (; i < cols; i++) {
@@ -120,7 +120,7 @@ final class VectorRows implements CpuRows.Kernels {
                 FloatVector d = FloatVector.fromArray(S, x, xo + i).sub(vmean);
                 acc = d.fma(d, acc);
             }
-            sq += acc.reduceLanes(VectorOperators.ADD);
+            sq += VectorMath.sum(acc);
         }
         for (; i < cols; i++) {
             float d = x[xo + i] - mean;
@@ -174,8 +174,8 @@ final class VectorRows implements CpuRows.Kernels {
                 accG = accG.add(g);
                 accGx = g.fma(xhat, accGx);
             }
-            sumG += accG.reduceLanes(VectorOperators.ADD);
-            sumGx += accGx.reduceLanes(VectorOperators.ADD);
+            sumG += VectorMath.sum(accG);
+            sumGx += VectorMath.sum(accGx);
         }
         for (; i < cols; i++) {
             float xhat = (x[xo + i] - mean) * rstd;
@@ -282,7 +282,7 @@ final class VectorRows implements CpuRows.Kernels {
             for (; i < blockEnd; i += L) {
                 acc = acc.add(FloatVector.fromArray(S, x, xo + i));
             }
-            s += acc.reduceLanes(VectorOperators.ADD);
+            s += VectorMath.sum(acc);
         }
         for (; i < cols; i++) {
             s += x[xo + i];
@@ -300,7 +300,7 @@ final class VectorRows implements CpuRows.Kernels {
             for (; i < blockEnd; i += L) {
                 acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
             }
-            s += acc.reduceLanes(VectorOperators.ADD);
+            s += VectorMath.sum(acc);
         }
         for (; i < cols; i++) {
             s += (double) a[ao + i] * b[bo + i];
