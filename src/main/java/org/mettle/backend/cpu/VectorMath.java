@@ -4,12 +4,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Transcendental functions and a lane sum for the Vector API kernels, built only from IEEE-exact lanewise operations
- * (add, mul, div, fma, min/max, compares, integer bit operations and fixed lane rearranges). Every one of those gives
+ * (add, mul, div, fma, min/max, compares, integer bit operations, lane stores). Every one of those gives
  * the same bits in the interpreter, C1 and C2, so these functions are tier independent, unlike the JDK's
  * {@code lanewise(EXP/LOG/TANH/POW)}, which C2 replaces by a vector math stub whose results differ from the
  * interpreter's per-lane {@code Math.exp} in the last bit (measured on JDK 17: that difference made a resumed
@@ -38,35 +37,23 @@ final class VectorMath {
     private static final float EXP_HIGH = 89f;
     private static final float SQRT2 = 1.41421356237309505f;
 
-    private static final VectorShuffle<Float> SWAP1 = swap(1);
-    private static final VectorShuffle<Float> SWAP2 = swap(2);
-    private static final VectorShuffle<Float> SWAP4 = swap(4);
-    private static final VectorShuffle<Float> SWAP8 = swap(8);
 
     private VectorMath() {}
 
-    private static VectorShuffle<Float> swap(int s) {
-        return VectorShuffle.fromOp(S, l -> s < L ? l ^ s : l);
-    }
-
     /**
-     * Sum of the lanes in a fixed pairwise order (lane l plus lane l ^ s, for s = L/2 .. 1), the same in every JIT
-     * tier; {@code reduceLanes(ADD)} leaves the order to the implementation.
+     * Sum of the lanes in lane order (((v0 + v1) + v2) + ...), the same in every JIT tier; reduceLanes(ADD) leaves
+     * the order to the implementation. Through a small array: a pairwise tree of rearranges measured 3-4x slower in
+     * softmax and layer norm on JDK 17 (C2 did not keep it in registers), the store and scalar adds cost ~L cycles
+     * once per row.
      */
     static float sum(FloatVector v) {
-        if (L >= 16) {
-            v = v.add(v.rearrange(SWAP8));
+        float[] lanes = new float[L];
+        v.intoArray(lanes, 0);
+        float s = 0f;
+        for (int l = 0; l < L; l++) {
+            s += lanes[l];
         }
-        if (L >= 8) {
-            v = v.add(v.rearrange(SWAP4));
-        }
-        if (L >= 4) {
-            v = v.add(v.rearrange(SWAP2));
-        }
-        if (L >= 2) {
-            v = v.add(v.rearrange(SWAP1));
-        }
-        return v.lane(0);
+        return s;
     }
 
     private static FloatVector c(float value) {
@@ -99,8 +86,13 @@ final class VectorMath {
         return p.mul(pow2(n1)).mul(pow2(n2));
     }
 
-    /** e^y - 1 for 0 <= y <= 20 (accurate near 0, where exp(y) - 1 would cancel). */
-    private static FloatVector expm1Small(FloatVector y) {
+    /**
+     * tanh(x) = sign(x) m / (m + 2) with m = e^(2|x|) - 1, computed as 2^n (e^r - 1) + (2^n - 1) so that it stays
+     * accurate near 0; |x| >= 10 gives +-1 (as in float it is).
+     */
+    static FloatVector tanh(FloatVector x) {
+        FloatVector a = x.abs().min(10f);
+        FloatVector y = a.add(a);
         FloatVector t = y.fma(LOG2E, ROUNDER);
         FloatVector n = t.sub(ROUNDER);
         FloatVector r = n.fma(c(-LN2_HI), y);
@@ -112,21 +104,9 @@ final class VectorMath {
         u = u.fma(r, c(0.5f));
         FloatVector em1r = r.mul(r).fma(u, r); // e^r - 1
         FloatVector scale = pow2(t.reinterpretAsInts().sub(ROUNDER_BITS));
-        return scale.fma(em1r, scale.sub(1f)); // 2^n (e^r - 1) + (2^n - 1)
-    }
-
-    /** tanh(x) = sign(x) (e^(2|x|) - 1) / (e^(2|x|) + 1); |x| >= 10 gives +-1 (as in float it is). */
-    static FloatVector tanh(FloatVector x) {
-        FloatVector a = x.abs().min(10f);
-        FloatVector e = expm1Small(a.add(a));
-        FloatVector t = e.div(e.add(2f));
-        IntVector sign = x.reinterpretAsInts().and(0x80000000);
-        return t.reinterpretAsInts().or(sign).reinterpretAsFloats();
-    }
-
-    /** 1 / (1 + e^-x). */
-    static FloatVector sigmoid(FloatVector x) {
-        return FloatVector.broadcast(S, 1f).div(exp(x.neg()).add(1f));
+        FloatVector m = scale.fma(em1r, scale.sub(1f));
+        FloatVector q = m.div(m.add(2f));
+        return q.reinterpretAsInts().or(x.reinterpretAsInts().and(0x80000000)).reinterpretAsFloats();
     }
 
     /**
@@ -161,33 +141,75 @@ final class VectorMath {
         return result.blend(Float.NaN, x.compare(VectorOperators.LT, 0f));
     }
 
+    /** Elements per normal-CDF block; its five scratch rows (5 KiB) stay in L1. */
+    static final int CDF_BLOCK = 256;
+    private static final ThreadLocal<float[]> CDF_SCRATCH = ThreadLocal.withInitial(() -> new float[5 * CDF_BLOCK]);
+
     /**
-     * Standard normal CDF through the same erfc fit (Numerical Recipes 6.2, relative error < 1.2e-7) as the scalar
-     * {@code UnaryOp.normalCdf}, in float: one division and one exp. The exp argument -x^2/2 + p reaches -100 in the
-     * tail, where its float rounding alone would cost 1e-5 relative; its rounding error d is carried separately
-     * (x^2 split exactly with an fma, the sum by TwoSum) and applied as exp(s + d) = exp(s) (1 + d).
+     * Scratch for {@link #cdfPrepare}: rows of {@link #CDF_BLOCK} floats. The normal CDF and pdf run in three passes
+     * (prepare, {@link #expInPlace}, {@link #cdfAt}/{@link #pdfAt}) over a block instead of one function: C2 inlines
+     * a vector function into a loop only while it is small (FreqInlineSize, and not already compiled on its own into
+     * more than InlineSmallCode bytes); a CDF calling exp is neither, and a vector passed to a call that is not
+     * inlined is boxed on the heap, several times slower.
      */
-    static FloatVector normalCdf(FloatVector x) {
-        FloatVector xa = x.abs().min(15f); // beyond 15 the CDF is 0 or 1 in float; keeps x^2 finite
-        FloatVector z = xa.mul(0.70710678118654752f);
-        FloatVector t = c(1f).div(z.fma(0.5f, 1f));
-        FloatVector p = t.fma(0.17087277f, -0.82215223f);
-        p = p.fma(t, c(1.48851587f));
-        p = p.fma(t, c(-1.13520398f));
-        p = p.fma(t, c(0.27886807f));
-        p = p.fma(t, c(-0.18628806f));
-        p = p.fma(t, c(0.09678418f));
-        p = p.fma(t, c(0.37409196f));
-        p = p.fma(t, c(1.00002368f));
-        p = p.fma(t, c(-1.26551223f));
-        FloatVector sq = xa.mul(xa);
-        FloatVector sqLow = xa.fma(xa, sq.neg()); // xa^2 = sq + sqLow exactly
-        FloatVector a = sq.mul(-0.5f);
-        FloatVector s = a.add(p);
-        FloatVector back = s.sub(a);
-        FloatVector d = a.sub(s.sub(back)).add(p.sub(back)).add(sqLow.mul(-0.5f)); // (a + p - s) - sqLow / 2
-        FloatVector e = exp(s);
-        FloatVector halfErfc = t.mul(e.fma(d, e)).mul(0.5f);
+    static float[] cdfScratch() {
+        return CDF_SCRATCH.get();
+    }
+
+    /**
+     * Pass 1 of the normal CDF (and pdf) of x[xo, xo + n), n a multiple of the lane count and at most CDF_BLOCK,
+     * through the same erfc fit (Numerical Recipes 6.2, relative error < 1.2e-7) as the scalar
+     * {@code UnaryOp.normalCdf}. Writes, per element j, into w: [j] the erfc exponent s = -x^2/2 + p(t), [B + j]
+     * -x^2/2, [2B + j] and [3B + j] their rounding errors, [4B + j] t = 1 / (1 + |x| / (2 sqrt 2)). The exponent
+     * reaches -100 in the tail, where its float rounding alone would cost 1e-5 relative, hence the carried errors:
+     * x^2 is split exactly with an fma and the sum by TwoSum, and exp(s + d) = exp(s) (1 + d) in {@link #cdfAt}.
+     */
+    static void cdfPrepare(float[] x, int xo, int n, float[] w) {
+        for (int j = 0; j < n; j += L) {
+            FloatVector xa = FloatVector.fromArray(S, x, xo + j).abs().min(15f); // beyond 15: 0 or 1 in float
+            FloatVector z = xa.mul(0.70710678118654752f);
+            FloatVector t = c(1f).div(z.fma(0.5f, 1f));
+            FloatVector p = t.fma(0.17087277f, -0.82215223f);
+            p = p.fma(t, c(1.48851587f));
+            p = p.fma(t, c(-1.13520398f));
+            p = p.fma(t, c(0.27886807f));
+            p = p.fma(t, c(-0.18628806f));
+            p = p.fma(t, c(0.09678418f));
+            p = p.fma(t, c(0.37409196f));
+            p = p.fma(t, c(1.00002368f));
+            p = p.fma(t, c(-1.26551223f));
+            FloatVector sq = xa.mul(xa);
+            FloatVector halfSqLow = xa.fma(xa, sq.neg()).mul(-0.5f); // xa^2 = sq + sqLow exactly
+            FloatVector a = sq.mul(-0.5f);
+            FloatVector sum = a.add(p);
+            FloatVector back = sum.sub(a);
+            FloatVector d = a.sub(sum.sub(back)).add(p.sub(back)).add(halfSqLow); // a + p - sum, minus sqLow / 2
+            sum.intoArray(w, j);
+            a.intoArray(w, CDF_BLOCK + j);
+            d.intoArray(w, 2 * CDF_BLOCK + j);
+            halfSqLow.intoArray(w, 3 * CDF_BLOCK + j);
+            t.intoArray(w, 4 * CDF_BLOCK + j);
+        }
+    }
+
+    /** w[off, off + n) = exp(w[off, off + n)), n a multiple of the lane count. */
+    static void expInPlace(float[] w, int off, int n) {
+        for (int j = 0; j < n; j += L) {
+            exp(FloatVector.fromArray(S, w, off + j)).intoArray(w, off + j);
+        }
+    }
+
+    /** The normal CDF of x (lanes j .. j + L of the block) once w[0, n) holds exp of the prepared exponent. */
+    static FloatVector cdfAt(FloatVector x, float[] w, int j) {
+        FloatVector e = FloatVector.fromArray(S, w, j);
+        FloatVector d = FloatVector.fromArray(S, w, 2 * CDF_BLOCK + j);
+        FloatVector halfErfc = FloatVector.fromArray(S, w, 4 * CDF_BLOCK + j).mul(e.fma(d, e)).mul(0.5f);
         return halfErfc.neg().add(1f).blend(halfErfc, x.compare(VectorOperators.LT, 0f));
+    }
+
+    /** exp(-x^2 / 2) (lanes j .. j + L of the block) once w[B, B + n) holds exp of the prepared -x^2/2. */
+    static FloatVector gaussAt(float[] w, int j) {
+        FloatVector e = FloatVector.fromArray(S, w, CDF_BLOCK + j);
+        return e.fma(FloatVector.fromArray(S, w, 3 * CDF_BLOCK + j), e);
     }
 }

@@ -352,9 +352,10 @@ final class VectorPointwise implements CpuPointwise.Kernels {
     }
 
     private static int sigmoid(float[] x, int xo, float[] out, int oo, int n) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
         int i = 0;
         for (int upper = S.loopBound(n); i < upper; i += L) {
-            VectorMath.sigmoid(at(x, xo + i)).intoArray(out, oo + i);
+            one.div(VectorMath.exp(at(x, xo + i).neg()).add(1f)).intoArray(out, oo + i);
         }
         return i;
     }
@@ -367,13 +368,32 @@ final class VectorPointwise implements CpuPointwise.Kernels {
         return i;
     }
 
+    /** GELU x * Phi(x) in blocks (see {@link VectorMath#cdfScratch}); the tail goes through one zero-padded vector. */
     private static int gelu(float[] x, int xo, float[] out, int oo, int n) {
-        int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += L) {
-            FloatVector v = at(x, xo + i);
-            v.mul(VectorMath.normalCdf(v)).intoArray(out, oo + i);
+        float[] w = VectorMath.cdfScratch();
+        int upper = S.loopBound(n);
+        for (int b = 0; b < upper; b += VectorMath.CDF_BLOCK) {
+            int len = Math.min(VectorMath.CDF_BLOCK, upper - b);
+            VectorMath.cdfPrepare(x, xo + b, len, w);
+            VectorMath.expInPlace(w, 0, len);
+            geluFinish(x, xo + b, w, out, oo + b, len);
         }
-        return i;
+        if (upper < n) {
+            float[] pad = new float[L];
+            System.arraycopy(x, xo + upper, pad, 0, n - upper);
+            VectorMath.cdfPrepare(pad, 0, L, w);
+            VectorMath.expInPlace(w, 0, L);
+            geluFinish(pad, 0, w, pad, 0, L);
+            System.arraycopy(pad, 0, out, oo + upper, n - upper);
+        }
+        return n;
+    }
+
+    private static void geluFinish(float[] x, int xo, float[] w, float[] out, int oo, int n) {
+        for (int j = 0; j < n; j += L) {
+            FloatVector v = at(x, xo + j);
+            v.mul(VectorMath.cdfAt(v, w, j)).intoArray(out, oo + j);
+        }
     }
 
     private static int geluTanh(float[] x, int xo, float[] out, int oo, int n) {
@@ -470,14 +490,37 @@ final class VectorPointwise implements CpuPointwise.Kernels {
         return i;
     }
 
+    /** d GELU / dx = Phi(x) + x phi(x), in blocks like {@link #gelu}. */
     private static int geluBackward(float[] x, int xo, float[] g, int go, float[] gi, int gio, int n) {
-        int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += L) {
-            FloatVector v = at(x, xo + i);
-            FloatVector pdf = VectorMath.exp(v.mul(v).mul(-0.5f)).mul((float) UnaryOp.INV_SQRT_2PI);
-            at(g, go + i).mul(v.fma(pdf, VectorMath.normalCdf(v))).intoArray(gi, gio + i);
+        float[] w = VectorMath.cdfScratch();
+        int upper = S.loopBound(n);
+        for (int b = 0; b < upper; b += VectorMath.CDF_BLOCK) {
+            int len = Math.min(VectorMath.CDF_BLOCK, upper - b);
+            VectorMath.cdfPrepare(x, xo + b, len, w);
+            VectorMath.expInPlace(w, 0, len);
+            VectorMath.expInPlace(w, VectorMath.CDF_BLOCK, len);
+            geluBackwardFinish(x, xo + b, g, go + b, w, gi, gio + b, len);
         }
-        return i;
+        if (upper < n) {
+            float[] px = new float[L];
+            float[] pg = new float[L];
+            System.arraycopy(x, xo + upper, px, 0, n - upper);
+            System.arraycopy(g, go + upper, pg, 0, n - upper);
+            VectorMath.cdfPrepare(px, 0, L, w);
+            VectorMath.expInPlace(w, 0, L);
+            VectorMath.expInPlace(w, VectorMath.CDF_BLOCK, L);
+            geluBackwardFinish(px, 0, pg, 0, w, pg, 0, L);
+            System.arraycopy(pg, 0, gi, gio + upper, n - upper);
+        }
+        return n;
+    }
+
+    private static void geluBackwardFinish(float[] x, int xo, float[] g, int go, float[] w, float[] gi, int gio, int n) {
+        for (int j = 0; j < n; j += L) {
+            FloatVector v = at(x, xo + j);
+            FloatVector pdf = VectorMath.gaussAt(w, j).mul((float) UnaryOp.INV_SQRT_2PI);
+            at(g, go + j).mul(v.fma(pdf, VectorMath.cdfAt(v, w, j))).intoArray(gi, gio + j);
+        }
     }
 
     private static int geluTanhBackward(float[] x, int xo, float[] g, int go, float[] gi, int gio, int n) {
