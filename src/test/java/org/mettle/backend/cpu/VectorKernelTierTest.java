@@ -1,6 +1,7 @@
 package org.mettle.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.DataInputStream;
@@ -28,8 +29,16 @@ class VectorKernelTierTest {
     void interpreterC1AndC2GiveIdenticalBits() throws Exception {
         RowsTestSupport.assumeVector();
         Map<String, int[]> interpreted = probe("interpreter", 0, "-Xint");
-        Map<String, int[]> c1 = probe("c1", 3000, "-XX:TieredStopAtLevel=1", "-Xbatch");
-        Map<String, int[]> c2 = probe("c2", 12000, "-XX:-TieredCompilation", "-Xbatch");
+        Map<String, int[]> c1 = probe("c1", 3000, "-XX:TieredStopAtLevel=1", "-Xbatch", "-XX:+PrintCompilation");
+        Map<String, int[]> c2 = probe("c2", 12000, "-XX:-TieredCompilation", "-Xbatch", "-XX:+PrintCompilation");
+        // the recorded calls ran compiled code: the JIT logs show the kernels compiled
+        for (String tier : new String[] {"c1", "c2"}) {
+            String log = Files.readString(dir.resolve(tier + ".log"));
+            for (String kernel : new String[] {"VectorRows::softmax", "VectorRows::layerNorm", "VectorMath::cdfPrepare",
+                "VectorAttentionKernels::expShift", "VectorPointwise::unary"}) {
+                assertTrue(log.contains("org.mettle.backend.cpu." + kernel + " "), tier + " compiled " + kernel);
+            }
+        }
         List<String> problems = new ArrayList<>();
         compare("C1", interpreted, c1, problems);
         compare("C2", interpreted, c2, problems);
