@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.UnaryOperator;
 import jdk.incubator.vector.FloatVector;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.mettle.backend.UnaryOp;
 
@@ -15,8 +15,8 @@ import org.mettle.backend.UnaryOp;
  * bit pattern in each function's useful range (about 10^7 inputs each), plus the special values.
  */
 class VectorMathTest {
-    @BeforeAll
-    static void vectorOnly() {
+    @BeforeEach
+    void vectorOnly() {
         RowsTestSupport.assumeVector();
     }
 
@@ -64,14 +64,14 @@ class VectorMathTest {
     void normalCdfMatchesTheDoubleFitWithinEightUlp() {
         // relative to the fit evaluated in double; near x = 0 its float polynomial (terms up to 1.5 summing to ~0)
         // costs up to ~2e-7 relative, the order of the fit's own error (1.2e-7)
-        double worst = worstUlp("normalCdf", VectorMathTest::normalCdf, UnaryOp::normalCdf, -13f, 13f);
+        double worst = worstUlp("normalCdf", CdfPasses::normalCdf, UnaryOp::normalCdf, -13f, 13f);
         assertTrue(worst <= 8, "normalCdf worst error " + worst + " ulp");
-        float[] y = apply(VectorMathTest::normalCdf, new float[] {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -40f, 40f});
+        float[] y = apply(CdfPasses::normalCdf, new float[] {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -40f, 40f});
         assertEquals(0f, y[0]);
         assertEquals(1f, y[1]);
         assertEquals(0f, y[2], 1e-38f);
         assertEquals(1f, y[3]);
-        assertTrue(Float.isNaN(apply(VectorMathTest::normalCdf, new float[] {Float.NaN})[0]));
+        assertTrue(Float.isNaN(apply(CdfPasses::normalCdf, new float[] {Float.NaN})[0]));
     }
 
     @Test
@@ -86,16 +86,6 @@ class VectorMathTest {
             expected += f;
         }
         assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(VectorMath.sum(FloatVector.fromArray(VectorMath.S, v, 0))));
-    }
-
-    /** The three passes of the CDF on one vector. */
-    static FloatVector normalCdf(FloatVector x) {
-        float[] in = new float[VectorMath.S.length()];
-        x.intoArray(in, 0);
-        float[] w = new float[5 * VectorMath.CDF_BLOCK];
-        VectorMath.cdfPrepare(in, 0, in.length, w);
-        VectorMath.expInPlace(w, 0, in.length);
-        return VectorMath.cdfAt(x, w, 0);
     }
 
     private static float[] apply(UnaryOperator<FloatVector> f, float[] x) {
