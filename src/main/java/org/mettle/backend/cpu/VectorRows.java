@@ -108,35 +108,28 @@ final class VectorRows implements CpuRows.Kernels {
     @Override
     public void layerNorm(float[] x, int xo, float[] gamma, float[] beta, float eps, int cols, float[] y, int yo,
             float[] stats) {
-        // one pass for both moments, shifted by the row's first element so that E[d^2] - E[d]^2 does not cancel
-        // when |mean| >> std; float lanes per block, double across blocks
-        float shift = x[xo];
-        FloatVector vshift = FloatVector.broadcast(S, shift);
-        double s1 = 0;
-        double s2 = 0;
+        // two passes for the moments (mean, then squared deviations from it): a one-pass shifted form
+        // E[(x-k)^2] - E[x-k]^2 loses over two digits when k (any single element) is an outlier, and ViT rows have
+        // outlier channels; the row is in L1, so the extra pass is cheap
+        float mean = (float) (sum(x, xo, cols) / cols);
+        FloatVector vmean = FloatVector.broadcast(S, mean);
+        double sq = 0;
         int i = 0;
         int upper = S.loopBound(cols);
         while (i < upper) {
             int blockEnd = Math.min(upper, i + BLOCK);
-            FloatVector acc1 = FloatVector.zero(S);
-            FloatVector acc2 = FloatVector.zero(S);
+            FloatVector acc = FloatVector.zero(S);
             for (; i < blockEnd; i += L) {
-                FloatVector d = FloatVector.fromArray(S, x, xo + i).sub(vshift);
-                acc1 = acc1.add(d);
-                acc2 = d.fma(d, acc2);
+                FloatVector d = FloatVector.fromArray(S, x, xo + i).sub(vmean);
+                acc = d.fma(d, acc);
             }
-            s1 += VectorMath.sum(acc1);
-            s2 += VectorMath.sum(acc2);
+            sq += VectorMath.sum(acc);
         }
         for (; i < cols; i++) {
-            double d = x[xo + i] - shift;
-            s1 += d;
-            s2 += d * d;
+            float d = x[xo + i] - mean;
+            sq += d * d;
         }
-        double m1 = s1 / cols;
-        float mean = (float) (shift + m1);
-        FloatVector vmean = FloatVector.broadcast(S, mean);
-        float rstd = (float) (1.0 / Math.sqrt(Math.max(0.0, s2 / cols - m1 * m1) + eps));
+        float rstd = (float) (1.0 / Math.sqrt(sq / cols + eps));
         FloatVector vrstd = FloatVector.broadcast(S, rstd);
         for (i = 0; i < upper; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xo + i).sub(vmean).mul(vrstd);
