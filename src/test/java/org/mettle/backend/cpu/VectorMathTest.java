@@ -75,17 +75,22 @@ class VectorMathTest {
     }
 
     @Test
-    void sumAddsTheLanesInLaneOrder() {
+    void sumAddsTheLanesInAFixedPairwiseOrder() {
         int lanes = VectorMath.S.length();
         float[] v = new float[lanes];
         for (int i = 0; i < lanes; i++) {
             v[i] = (float) Math.scalb(1.0 + i / 3.0, (i * 7) % 24 - 12); // magnitudes 2^-12 .. 2^11: order matters
         }
-        float expected = 0f;
-        for (float f : v) {
-            expected += f;
+        // the reference tree: lane l + lane (l ^ s) for s = lanes/2 down to 1; lane 0 holds the sum
+        float[] t = v.clone();
+        for (int s = lanes / 2; s >= 1; s /= 2) {
+            float[] next = new float[lanes];
+            for (int l = 0; l < lanes; l++) {
+                next[l] = t[l] + t[l ^ s];
+            }
+            t = next;
         }
-        assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(VectorMath.sum(FloatVector.fromArray(VectorMath.S, v, 0))));
+        assertEquals(Float.floatToIntBits(t[0]), Float.floatToIntBits(VectorMath.sum(FloatVector.fromArray(VectorMath.S, v, 0))));
     }
 
     private static float[] apply(UnaryOperator<FloatVector> f, float[] x) {
