@@ -212,10 +212,10 @@ final class VectorAttentionKernels implements AttentionKernels {
             c03 = x0.fma(y, c03);
             c13 = x1.fma(y, c13);
         }
-        float s00 = c00.reduceLanes(VectorOperators.ADD), s01 = c01.reduceLanes(VectorOperators.ADD);
-        float s02 = c02.reduceLanes(VectorOperators.ADD), s03 = c03.reduceLanes(VectorOperators.ADD);
-        float s10 = c10.reduceLanes(VectorOperators.ADD), s11 = c11.reduceLanes(VectorOperators.ADD);
-        float s12 = c12.reduceLanes(VectorOperators.ADD), s13 = c13.reduceLanes(VectorOperators.ADD);
+        float s00 = VectorMath.sum(c00), s01 = VectorMath.sum(c01);
+        float s02 = VectorMath.sum(c02), s03 = VectorMath.sum(c03);
+        float s10 = VectorMath.sum(c10), s11 = VectorMath.sum(c11);
+        float s12 = VectorMath.sum(c12), s13 = VectorMath.sum(c13);
         for (; t < d; t++) {
             float x0 = a[a0 + t];
             float x1 = a[a1 + t];
@@ -252,8 +252,8 @@ final class VectorAttentionKernels implements AttentionKernels {
             c2 = x.fma(FloatVector.fromArray(SPECIES, b, b2 + t), c2);
             c3 = x.fma(FloatVector.fromArray(SPECIES, b, b3 + t), c3);
         }
-        float s0 = c0.reduceLanes(VectorOperators.ADD), s1 = c1.reduceLanes(VectorOperators.ADD);
-        float s2 = c2.reduceLanes(VectorOperators.ADD), s3 = c3.reduceLanes(VectorOperators.ADD);
+        float s0 = VectorMath.sum(c0), s1 = VectorMath.sum(c1);
+        float s2 = VectorMath.sum(c2), s3 = VectorMath.sum(c3);
         for (; t < d; t++) {
             float x = a[a0 + t];
             s0 += x * b[b0 + t];
@@ -457,11 +457,11 @@ final class VectorAttentionKernels implements AttentionKernels {
         if (nv > 0) {
             FloatVector acc = FloatVector.zero(SPECIES);
             for (; j < nv; j += LANES) {
-                FloatVector e = FloatVector.fromArray(SPECIES, a, off + j).sub(shift).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(FloatVector.fromArray(SPECIES, a, off + j).sub(shift));
                 e.intoArray(a, off + j);
                 acc = acc.add(e);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = VectorMath.sum(acc);
         }
         for (; j < n; j++) {
             float e = (float) Math.exp(a[off + j] - shift);
@@ -495,7 +495,7 @@ final class VectorAttentionKernels implements AttentionKernels {
             for (; t < nv; t += LANES) {
                 acc = FloatVector.fromArray(SPECIES, a, aOff + t).fma(FloatVector.fromArray(SPECIES, b, bOff + t), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = VectorMath.sum(acc);
         }
         for (; t < n; t++) {
             sum += a[aOff + t] * b[bOff + t];

@@ -12,8 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Vector API pointwise loops. Loaded only through {@link VectorSupport#load}. Every op has its own small loop
  * method with its operator as a constant: a variable operator is not intrinsified, and one big method with every
  * loop runs out of the JIT's inlining budget (the later loops then box every vector and run 100x slower). Each
- * loop returns how far it got; the tail uses the scalar definitions. exp/log/tanh/pow come from the JDK's vector
- * math (SVML on x86), within a few ulp of java.lang.Math.
+ * loop returns how far it got; the tail uses the scalar definitions. exp, log, tanh, sigmoid, silu and GELU use
+ * {@link VectorMath} (within a few ulp of java.lang.Math, and the same bits in every JIT tier, unlike the JDK's
+ * lanewise EXP/LOG/TANH); POW runs Math.pow per element for the same reason.
  */
 final class VectorPointwise implements CpuPointwise.Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -198,12 +199,9 @@ final class VectorPointwise implements CpuPointwise.Kernels {
         return i;
     }
 
+    /** POW stays scalar (Math.pow per element): the JDK's lanewise POW is tier dependent, see {@link VectorMath}. */
     private static int pow(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
-        int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += L) {
-            at(a, ao + i).lanewise(VectorOperators.POW, at(b, bo + i)).intoArray(out, oo + i);
-        }
-        return i;
+        return 0;
     }
 
     // ---- scalar-operand loops ----
@@ -248,13 +246,9 @@ final class VectorPointwise implements CpuPointwise.Kernels {
         return i;
     }
 
+    /** POW stays scalar (Math.pow per element): the JDK's lanewise POW is tier dependent, see {@link VectorMath}. */
     private static int powS(float[] a, int ao, float s, float[] out, int oo, int n) {
-        FloatVector vs = FloatVector.broadcast(S, s);
-        int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += L) {
-            at(a, ao + i).lanewise(VectorOperators.POW, vs).intoArray(out, oo + i);
-        }
-        return i;
+        return 0;
     }
 
     private static int sSub(float s, float[] b, int bo, float[] out, int oo, int n) {
@@ -275,13 +269,9 @@ final class VectorPointwise implements CpuPointwise.Kernels {
         return i;
     }
 
+    /** POW stays scalar (Math.pow per element): the JDK's lanewise POW is tier dependent, see {@link VectorMath}. */
     private static int sPow(float s, float[] b, int bo, float[] out, int oo, int n) {
-        FloatVector vs = FloatVector.broadcast(S, s);
-        int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += L) {
-            vs.lanewise(VectorOperators.POW, at(b, bo + i)).intoArray(out, oo + i);
-        }
-        return i;
+        return 0;
     }
 
     // ---- unary loops ----
@@ -297,7 +287,7 @@ final class VectorPointwise implements CpuPointwise.Kernels {
     private static int exp(float[] x, int xo, float[] out, int oo, int n) {
         int i = 0;
         for (int upper = S.loopBound(n); i < upper; i += L) {
-            at(x, xo + i).lanewise(VectorOperators.EXP).intoArray(out, oo + i);
+            VectorMath.exp(at(x, xo + i)).intoArray(out, oo + i);
         }
         return i;
     }
@@ -305,7 +295,7 @@ final class VectorPointwise implements CpuPointwise.Kernels {
     private static int log(float[] x, int xo, float[] out, int oo, int n) {
         int i = 0;
         for (int upper = S.loopBound(n); i < upper; i += L) {
-            at(x, xo + i).lanewise(VectorOperators.LOG).intoArray(out, oo + i);
+            VectorMath.log(at(x, xo + i)).intoArray(out, oo + i);
         }
         return i;
     }
@@ -356,7 +346,7 @@ final class VectorPointwise implements CpuPointwise.Kernels {
     private static int tanh(float[] x, int xo, float[] out, int oo, int n) {
         int i = 0;
         for (int upper = S.loopBound(n); i < upper; i += L) {
-            at(x, xo + i).lanewise(VectorOperators.TANH).intoArray(out, oo + i);
+            VectorMath.tanh(at(x, xo + i)).intoArray(out, oo + i);
         }
         return i;
     }
@@ -365,7 +355,7 @@ final class VectorPointwise implements CpuPointwise.Kernels {
         FloatVector one = FloatVector.broadcast(S, 1f);
         int i = 0;
         for (int upper = S.loopBound(n); i < upper; i += L) {
-            one.div(at(x, xo + i).neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(out, oo + i);
+            one.div(VectorMath.exp(at(x, xo + i).neg()).add(1f)).intoArray(out, oo + i);
         }
         return i;
     }
@@ -378,20 +368,39 @@ final class VectorPointwise implements CpuPointwise.Kernels {
         return i;
     }
 
+    /** GELU x * Phi(x) in blocks (see {@link VectorMath#cdfScratch}); the tail goes through one zero-padded vector. */
     private static int gelu(float[] x, int xo, float[] out, int oo, int n) {
-        int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += L) {
-            FloatVector v = at(x, xo + i);
-            v.mul(normalCdf(v)).intoArray(out, oo + i);
+        float[] w = VectorMath.cdfScratch();
+        int upper = S.loopBound(n);
+        for (int b = 0; b < upper; b += VectorMath.CDF_BLOCK) {
+            int len = Math.min(VectorMath.CDF_BLOCK, upper - b);
+            VectorMath.cdfPrepare(x, xo + b, len, w);
+            VectorMath.expInPlace(w, 0, len);
+            geluFinish(x, xo + b, w, out, oo + b, len);
         }
-        return i;
+        if (upper < n) {
+            float[] pad = new float[L];
+            System.arraycopy(x, xo + upper, pad, 0, n - upper);
+            VectorMath.cdfPrepare(pad, 0, L, w);
+            VectorMath.expInPlace(w, 0, L);
+            geluFinish(pad, 0, w, pad, 0, L);
+            System.arraycopy(pad, 0, out, oo + upper, n - upper);
+        }
+        return n;
+    }
+
+    private static void geluFinish(float[] x, int xo, float[] w, float[] out, int oo, int n) {
+        for (int j = 0; j < n; j += L) {
+            FloatVector v = at(x, xo + j);
+            v.mul(VectorMath.cdfAt(v, w, j)).intoArray(out, oo + j);
+        }
     }
 
     private static int geluTanh(float[] x, int xo, float[] out, int oo, int n) {
         int i = 0;
         for (int upper = S.loopBound(n); i < upper; i += L) {
             FloatVector v = at(x, xo + i);
-            FloatVector t = geluTanhInner(v).lanewise(VectorOperators.TANH);
+            FloatVector t = VectorMath.tanh(geluTanhInner(v));
             v.mul(0.5f).mul(t.add(1f)).intoArray(out, oo + i);
         }
         return i;
@@ -401,7 +410,7 @@ final class VectorPointwise implements CpuPointwise.Kernels {
         int i = 0;
         for (int upper = S.loopBound(n); i < upper; i += L) {
             FloatVector v = at(x, xo + i);
-            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(out, oo + i);
+            v.div(VectorMath.exp(v.neg()).add(1f)).intoArray(out, oo + i);
         }
         return i;
     }
@@ -481,21 +490,44 @@ final class VectorPointwise implements CpuPointwise.Kernels {
         return i;
     }
 
+    /** d GELU / dx = Phi(x) + x phi(x), in blocks like {@link #gelu}. */
     private static int geluBackward(float[] x, int xo, float[] g, int go, float[] gi, int gio, int n) {
-        int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += L) {
-            FloatVector v = at(x, xo + i);
-            FloatVector pdf = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP).mul((float) UnaryOp.INV_SQRT_2PI);
-            at(g, go + i).mul(v.fma(pdf, normalCdf(v))).intoArray(gi, gio + i);
+        float[] w = VectorMath.cdfScratch();
+        int upper = S.loopBound(n);
+        for (int b = 0; b < upper; b += VectorMath.CDF_BLOCK) {
+            int len = Math.min(VectorMath.CDF_BLOCK, upper - b);
+            VectorMath.cdfPrepare(x, xo + b, len, w);
+            VectorMath.expInPlace(w, 0, len);
+            VectorMath.expInPlace(w, VectorMath.CDF_BLOCK, len);
+            geluBackwardFinish(x, xo + b, g, go + b, w, gi, gio + b, len);
         }
-        return i;
+        if (upper < n) {
+            float[] px = new float[L];
+            float[] pg = new float[L];
+            System.arraycopy(x, xo + upper, px, 0, n - upper);
+            System.arraycopy(g, go + upper, pg, 0, n - upper);
+            VectorMath.cdfPrepare(px, 0, L, w);
+            VectorMath.expInPlace(w, 0, L);
+            VectorMath.expInPlace(w, VectorMath.CDF_BLOCK, L);
+            geluBackwardFinish(px, 0, pg, 0, w, pg, 0, L);
+            System.arraycopy(pg, 0, gi, gio + upper, n - upper);
+        }
+        return n;
+    }
+
+    private static void geluBackwardFinish(float[] x, int xo, float[] g, int go, float[] w, float[] gi, int gio, int n) {
+        for (int j = 0; j < n; j += L) {
+            FloatVector v = at(x, xo + j);
+            FloatVector pdf = VectorMath.gaussAt(w, j).mul((float) UnaryOp.INV_SQRT_2PI);
+            at(g, go + j).mul(v.fma(pdf, VectorMath.cdfAt(v, w, j))).intoArray(gi, gio + j);
+        }
     }
 
     private static int geluTanhBackward(float[] x, int xo, float[] g, int go, float[] gi, int gio, int n) {
         int i = 0;
         for (int upper = S.loopBound(n); i < upper; i += L) {
             FloatVector v = at(x, xo + i);
-            FloatVector t = geluTanhInner(v).lanewise(VectorOperators.TANH);
+            FloatVector t = VectorMath.tanh(geluTanhInner(v));
             FloatVector dInner = v.mul(v).mul((float) (3 * UnaryOp.GELU_TANH_CUBIC)).add(1f)
                     .mul((float) UnaryOp.SQRT_2_OVER_PI);
             FloatVector right = v.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(dInner);
@@ -509,7 +541,7 @@ final class VectorPointwise implements CpuPointwise.Kernels {
         int i = 0;
         for (int upper = S.loopBound(n); i < upper; i += L) {
             FloatVector v = at(x, xo + i);
-            FloatVector s = one.div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+            FloatVector s = one.div(VectorMath.exp(v.neg()).add(1f));
             FloatVector d = s.mul(v.mul(s.neg().add(1f)).add(1f));
             at(g, go + i).mul(d).intoArray(gi, gio + i);
         }
@@ -521,22 +553,5 @@ final class VectorPointwise implements CpuPointwise.Kernels {
     /** sqrt(2/pi) * (x + 0.044715 x^3). */
     private static FloatVector geluTanhInner(FloatVector v) {
         return v.mul(v).mul((float) UnaryOp.GELU_TANH_CUBIC).add(1f).mul(v).mul((float) UnaryOp.SQRT_2_OVER_PI);
-    }
-
-    /** Standard normal CDF via the same erfc fit as {@link UnaryOp#erfcNonNegative}, in float. */
-    private static FloatVector normalCdf(FloatVector x) {
-        FloatVector z = x.abs().mul((float) UnaryOp.INV_SQRT_2);
-        FloatVector t = FloatVector.broadcast(S, 1f).div(z.mul(0.5f).add(1f));
-        FloatVector p = t.mul(0.17087277f).add(-0.82215223f);
-        p = p.mul(t).add(1.48851587f);
-        p = p.mul(t).add(-1.13520398f);
-        p = p.mul(t).add(0.27886807f);
-        p = p.mul(t).add(-0.18628806f);
-        p = p.mul(t).add(0.09678418f);
-        p = p.mul(t).add(0.37409196f);
-        p = p.mul(t).add(1.00002368f);
-        p = p.mul(t).add(-1.26551223f);
-        FloatVector halfErfc = t.mul(z.neg().fma(z, p).lanewise(VectorOperators.EXP)).mul(0.5f);
-        return halfErfc.neg().add(1f).blend(halfErfc, x.compare(VectorOperators.LT, 0f));
     }
 }

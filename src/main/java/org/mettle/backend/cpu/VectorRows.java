@@ -30,11 +30,11 @@ final class VectorRows implements CpuRows.Kernels {
             int blockEnd = Math.min(upper, i + BLOCK);
             FloatVector acc = FloatVector.zero(S);
             for (; i < blockEnd; i += L) {
-                FloatVector e = FloatVector.fromArray(S, x, xo + i).sub(vmax).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, xo + i).sub(vmax));
                 e.intoArray(y, yo + i);
                 acc = acc.add(e);
             }
-            sum += acc.reduceLanes(VectorOperators.ADD);
+            sum += VectorMath.sum(acc);
         }
         for (; i < cols; i++) {
             float e = (float) Math.exp(x[xo + i] - max);
@@ -73,9 +73,9 @@ final class VectorRows implements CpuRows.Kernels {
             int blockEnd = Math.min(upper, i + BLOCK);
             FloatVector acc = FloatVector.zero(S);
             for (; i < blockEnd; i += L) {
-                acc = acc.add(FloatVector.fromArray(S, x, xo + i).sub(vmax).lanewise(VectorOperators.EXP));
+                acc = acc.add(VectorMath.exp(FloatVector.fromArray(S, x, xo + i).sub(vmax)));
             }
-            sum += acc.reduceLanes(VectorOperators.ADD);
+            sum += VectorMath.sum(acc);
         }
         for (; i < cols; i++) {
             sum += Math.exp(x[xo + i] - max);
@@ -97,7 +97,7 @@ final class VectorRows implements CpuRows.Kernels {
         int i = 0;
         int upper = S.loopBound(cols);
         for (; i < upper; i += L) {
-            FloatVector p = FloatVector.fromArray(S, y, yo + i).lanewise(VectorOperators.EXP);
+            FloatVector p = VectorMath.exp(FloatVector.fromArray(S, y, yo + i));
             FloatVector.fromArray(S, dy, dyo + i).sub(p.mul(vs)).intoArray(dx, dxo + i);
         }
         for (; i < cols; i++) {
@@ -108,6 +108,9 @@ final class VectorRows implements CpuRows.Kernels {
     @Override
     public void layerNorm(float[] x, int xo, float[] gamma, float[] beta, float eps, int cols, float[] y, int yo,
             float[] stats) {
+        // two passes for the moments (mean, then squared deviations from it): a one-pass shifted form
+        // E[(x-k)^2] - E[x-k]^2 loses over two digits when k (any single element) is an outlier, and ViT rows have
+        // outlier channels; the row is in L1, so the extra pass is cheap
         float mean = (float) (sum(x, xo, cols) / cols);
         FloatVector vmean = FloatVector.broadcast(S, mean);
         double sq = 0;
@@ -120,7 +123,7 @@ final class VectorRows implements CpuRows.Kernels {
                 FloatVector d = FloatVector.fromArray(S, x, xo + i).sub(vmean);
                 acc = d.fma(d, acc);
             }
-            sq += acc.reduceLanes(VectorOperators.ADD);
+            sq += VectorMath.sum(acc);
         }
         for (; i < cols; i++) {
             float d = x[xo + i] - mean;
@@ -174,8 +177,8 @@ final class VectorRows implements CpuRows.Kernels {
                 accG = accG.add(g);
                 accGx = g.fma(xhat, accGx);
             }
-            sumG += accG.reduceLanes(VectorOperators.ADD);
-            sumGx += accGx.reduceLanes(VectorOperators.ADD);
+            sumG += VectorMath.sum(accG);
+            sumGx += VectorMath.sum(accGx);
         }
         for (; i < cols; i++) {
             float xhat = (x[xo + i] - mean) * rstd;
@@ -282,7 +285,7 @@ final class VectorRows implements CpuRows.Kernels {
             for (; i < blockEnd; i += L) {
                 acc = acc.add(FloatVector.fromArray(S, x, xo + i));
             }
-            s += acc.reduceLanes(VectorOperators.ADD);
+            s += VectorMath.sum(acc);
         }
         for (; i < cols; i++) {
             s += x[xo + i];
@@ -300,7 +303,7 @@ final class VectorRows implements CpuRows.Kernels {
             for (; i < blockEnd; i += L) {
                 acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
             }
-            s += acc.reduceLanes(VectorOperators.ADD);
+            s += VectorMath.sum(acc);
         }
         for (; i < cols; i++) {
             s += (double) a[ao + i] * b[bo + i];
