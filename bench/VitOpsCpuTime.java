@@ -65,7 +65,8 @@ public class VitOpsCpuTime {
     }
 
     private static void op(StringBuilder json, String name, int iters, Supplier<Tensor> body) {
-        for (int i = 0; i < 3; i++) {
+        // enough calls for C2 to compile the op's kernels (3 measured mostly the JIT's warm-up)
+        for (int i = 0; i < 30; i++) {
             body.get().close();
         }
         double[] ms = new double[iters];
