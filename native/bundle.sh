@@ -25,7 +25,7 @@ fi
 [ -f "$target/mettle.jar" ] || die "$target/mettle.jar missing: run mvn package"
 [ -d "$target/lib" ] || die "$target/lib missing: run mvn package"
 [ -d "$target/test-classes" ] || die "$target/test-classes missing: run mvn test-compile"
-if ! unzip -l "$target/mettle.jar" | grep -q 'org/mettle/kernels/kernels.index'; then
+if ! unzip -l "$target/mettle.jar" | grep 'org/mettle/kernels/kernels.index' >/dev/null; then  # not grep -q: under pipefail its early exit fails unzip (SIGPIPE)
   echo "bundle.sh: WARNING: mettle.jar holds no PTX (built without nvcc); the CUDA backend will report missing kernels" >&2
 fi
 

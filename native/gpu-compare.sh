@@ -74,7 +74,7 @@ print("batches", *st["batches"])
 print("lavish", *st["lavish_batches"])
 PY
 )"
-if ! echo "$listing" | grep -q '^step '; then
+if ! grep -q '^step ' <<< "$listing"; then
   err_row ours env '"name":"shapes"' "not run: cannot read $shapes with $py: $listing"
   listing=""
 fi
