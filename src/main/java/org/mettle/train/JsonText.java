@@ -1,8 +1,8 @@
 package org.mettle.train;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import org.mettle.io.Json;
 
 /**
  * JSON for run configs and metrics lines: parsing is {@link org.mettle.io.Json}'s (LinkedHashMap / List / String /
@@ -14,7 +14,7 @@ public final class JsonText {
 
     /** Parses one value ({@link org.mettle.io.Json}); errors name source and the character offset. */
     public static Object parse(String text, String source) {
-        return org.mettle.io.Json.parse(text, source);
+        return Json.parse(text, source);
     }
 
     /** Parses a JSON object. */
@@ -40,7 +40,7 @@ public final class JsonText {
         if (v == null) {
             sb.append("null");
         } else if (v instanceof String s) {
-            quote(sb, s);
+            sb.append(Json.quote(s));
         } else if (v instanceof Double || v instanceof Float) {
             double d = ((Number) v).doubleValue();
             sb.append(Double.isFinite(d) ? Double.toString(d) : "null");
@@ -54,7 +54,7 @@ public final class JsonText {
                     sb.append(',');
                 }
                 first = false;
-                quote(sb, String.valueOf(e.getKey()));
+                sb.append(Json.quote(String.valueOf(e.getKey())));
                 sb.append(':');
                 write(sb, e.getValue());
             }
@@ -69,29 +69,7 @@ public final class JsonText {
             }
             sb.append(']');
         } else {
-            quote(sb, v.toString());
+            sb.append(Json.quote(v.toString()));
         }
-    }
-
-    private static void quote(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        sb.append('"');
     }
 }
