@@ -52,6 +52,9 @@ jlink --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --
 cp "$target/mettle.jar" "$out/lib/"
 cp "$target"/lib/*.jar "$out/lib/"
 cp -r "$target/test-classes" "$out/test/classes"
+# the golden fixtures (6.5 MB) serve the CPU tests only, and the device tool carries 64 MiB with the working tree
+# (~13 MB): BUNDLE_WITH_GOLDEN=1 keeps them
+[ "${BUNDLE_WITH_GOLDEN:-0}" = 1 ] || rm -rf "$out/test/classes/golden"
 cp "$console_jar" "$out/test/lib/junit-platform-console-standalone.jar"
 mkdir -p "$out/kernels"
 cp kernels/*.cu kernels/*.cuh "$out/kernels/"
