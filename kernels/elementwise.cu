@@ -95,6 +95,14 @@ __device__ __forceinline__ void binary_kernel(int op, long long n, int d1, int d
     const T v = mt::from_f32<T>(value);                                                         \
     MT_GRID_STRIDE_LOOP(i, n) y[i] = v;                                                         \
   }                                                                                             \
+  /* out[r, :] = src[idx[r], :]; an index outside [0, R) gives a zero row instead of a stray read */ \
+  extern "C" __global__ void __launch_bounds__(256)                                             \
+      ew_gather_rows_##SUFFIX(long long n, int C, long long R, const T* src, const int* idx, T* out) { \
+    MT_GRID_STRIDE_LOOP(i, n) {                                                                 \
+      const long long r = idx[i / C];                                                           \
+      out[i] = r >= 0 && r < R ? src[r * C + i % C] : mt::from_f32<T>(0.f);                    \
+    }                                                                                           \
+  }                                                                                             \
   extern "C" __global__ void __launch_bounds__(256)                                             \
       ew_axpby_##SUFFIX(long long n, float a, const T* x, float b, T* y) {                      \
     MT_GRID_STRIDE_LOOP(i, n) {                                                                 \

@@ -5,6 +5,9 @@
 //   layernorm_bwd_dx_*          dx per row (warp per row)
 //   layernorm_bwd_dgb_partial_* per row-chunk column sums of dy*xhat and dy -> [chunks, C]
 //   layernorm_bwd_dgb_reduce    sums the chunks in a fixed order (deterministic) -> fp32
+// Also the row L2 normalization (F.normalize over the last dim; Swin-V2's cosine attention), warp per row:
+//   l2norm_fwd_*  y = x / max(||x||, eps)
+//   l2norm_bwd_*  dx = (dy - y (y . dy)) / ||x||, or dy / eps where the norm was clamped (torch's clamp_min)
 #include "common.cuh"
 
 namespace {
@@ -89,7 +92,65 @@ __device__ __forceinline__ void dgb_partial(const T* __restrict__ x, const T* __
   part_db[static_cast<long long>(chunk) * C + c] = db;
 }
 
+template <typename T>
+__device__ __forceinline__ void l2_fwd(const T* __restrict__ x, T* __restrict__ y, long long rows, int C,
+                                       float eps) {
+  const long long row = warp_row();
+  const int lane = threadIdx.x & 31;
+  if (row >= rows) return;
+  const T* xr = x + row * C;
+  float s = 0.f;
+  for (int c = lane; c < C; c += 32) {
+    const float v = mt::to_f32(xr[c]);
+    s += v * v;
+  }
+  const float inv = 1.f / fmaxf(sqrtf(mt::warp_sum(s)), eps);
+  T* yr = y + row * C;
+  for (int c = lane; c < C; c += 32) yr[c] = mt::from_f32<T>(mt::to_f32(xr[c]) * inv);
+}
+
+template <typename T>
+__device__ __forceinline__ void l2_bwd(const T* __restrict__ x, const T* __restrict__ dy, T* __restrict__ dx,
+                                       long long rows, int C, float eps) {
+  const long long row = warp_row();
+  const int lane = threadIdx.x & 31;
+  if (row >= rows) return;
+  const T* xr = x + row * C;
+  const T* gr = dy + row * C;
+  T* dr = dx + row * C;
+  float s = 0.f;
+  for (int c = lane; c < C; c += 32) {
+    const float v = mt::to_f32(xr[c]);
+    s += v * v;
+  }
+  const float n = sqrtf(mt::warp_sum(s));
+  if (n >= eps && n > 0.f) {
+    const float inv = 1.f / n;
+    float d = 0.f;
+    for (int c = lane; c < C; c += 32) d += mt::to_f32(xr[c]) * inv * mt::to_f32(gr[c]);
+    d = mt::warp_sum(d);
+    for (int c = lane; c < C; c += 32) {
+      const float yv = mt::to_f32(xr[c]) * inv;
+      dr[c] = mt::from_f32<T>((mt::to_f32(gr[c]) - yv * d) * inv);
+    }
+  } else {
+    for (int c = lane; c < C; c += 32) dr[c] = mt::from_f32<T>(mt::to_f32(gr[c]) / eps);
+  }
+}
+
 }  // namespace
+
+#define L2_KERNELS(SUFFIX, T)                                                                   \
+  extern "C" __global__ void __launch_bounds__(256)                                             \
+      l2norm_fwd_##SUFFIX(const T* x, T* y, long long rows, int C, float eps) {                 \
+    l2_fwd(x, y, rows, C, eps);                                                                 \
+  }                                                                                             \
+  extern "C" __global__ void __launch_bounds__(256)                                             \
+      l2norm_bwd_##SUFFIX(const T* x, const T* dy, T* dx, long long rows, int C, float eps) {   \
+    l2_bwd(x, dy, dx, rows, C, eps);                                                            \
+  }
+L2_KERNELS(f32, float)
+L2_KERNELS(bf16, __nv_bfloat16)
 
 #define LN_KERNELS(SUFFIX, T)                                                                   \
   extern "C" __global__ void __launch_bounds__(256)                                             \

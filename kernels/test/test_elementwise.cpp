@@ -89,7 +89,23 @@ void unary_cases(const char* tag, U un, UB ub, double tol) {
 
 }  // namespace
 
+// out[r] = src[idx[r]] rows; an out-of-range index gives a zero row (no stray read)
+void gather_case() {
+  const int R = 6, C = 5;
+  const int idx[7] = {4, 0, 4, 5, 2, -1, 6};
+  auto src = t::randn(size_t(R * C));
+  t::vec<float> out(7 * C, 123.f);
+  t::vec<double> want(7 * C, 0.0);
+  for (int r = 0; r < 7; ++r)
+    for (int c = 0; c < C; ++c) want[r * C + c] = idx[r] >= 0 && idx[r] < R ? src[idx[r] * C + c] : 0.0;
+  t::vec<float> s(src.begin(), src.end());
+  t::vec<int> id(idx, idx + 7);
+  MT_LAUNCH(dim3(2), dim3(16), ew_gather_rows_f32, 7LL * C, C, (long long)R, s.data(), id.data(), out.data());
+  t::expect_close("ew_gather_rows f32 (two indices out of range)", out, want, 0, 0);
+}
+
 int main() {
+  gather_case();
   for (int op = 0; op < 6; ++op) {
     const int d[4] = {2, 3, 5, 7};
     const int sa[4] = {105, 35, 7, 1};  // contiguous a

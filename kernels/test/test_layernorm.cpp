@@ -1,6 +1,7 @@
 // Emulated tests of kernels/layernorm.cu: forward (y, mean, rstd) with and without affine,
 // a large offset (catastrophic cancellation check), backward dx and the deterministic
-// dgamma/dbeta partial + reduce, fp32 and bf16.
+// dgamma/dbeta partial + reduce, fp32 and bf16; the row L2 normalization forward and backward
+// (a zero row takes the clamped branch).
 #include "../layernorm.cu"
 #include "emu_test.h"
 
@@ -57,6 +58,38 @@ void run(const char* tag, long long rows, int C, bool affine, float offset, Fwd 
   t::expect_close(n + " dbeta", db, db_ref, 1e-4, 1e-4);
 }
 
+template <class T, class Fwd, class Bwd>
+void run_l2(const char* tag, long long rows, int C, Fwd fwd_k, Bwd bwd_k, double tol) {
+  auto x = t::randn(size_t(rows * C)), dy = t::randn(size_t(rows * C));
+  for (int c = 0; c < C; ++c) x[c] = 0;  // row 0: norm 0 < eps, so y = 0 and dx = dy / eps
+  if (sizeof(T) == 2) x = t::rounded_bf16(x), dy = t::rounded_bf16(dy);
+  const double eps = 1e-6;
+  t::vec<double> y_ref(x.size()), dx_ref(x.size());
+  for (long long r = 0; r < rows; ++r) {
+    double ss = 0;
+    for (int c = 0; c < C; ++c) ss += x[r * C + c] * x[r * C + c];
+    const double n = std::sqrt(ss), inv = 1 / std::max(n, eps);
+    double dot = 0;
+    for (int c = 0; c < C; ++c) y_ref[r * C + c] = x[r * C + c] * inv, dot += x[r * C + c] * inv * dy[r * C + c];
+    for (int c = 0; c < C; ++c) {
+      dx_ref[r * C + c] = n >= eps ? (dy[r * C + c] - y_ref[r * C + c] * dot) / n : dy[r * C + c] / eps;
+    }
+  }
+  t::vec<T> xd(x.size()), yd(x.size()), dyd(x.size()), dxd(x.size());
+  for (size_t i = 0; i < x.size(); ++i) xd[i] = mt::from_f32<T>(x[i]), dyd[i] = mt::from_f32<T>(dy[i]);
+  MT_LAUNCH(dim3(t::blocks_for(rows, 8)), dim3(256), fwd_k, xd.data(), yd.data(), rows, C, float(eps));
+  MT_LAUNCH(dim3(t::blocks_for(rows, 8)), dim3(256), bwd_k, xd.data(), dyd.data(), dxd.data(), rows, C, float(eps));
+  auto host = [](const t::vec<T>& v) { t::vec<float> r(v.size()); for (size_t i = 0; i < v.size(); ++i) r[i] = mt::to_f32(v[i]); return r; };
+  char name[128];
+  std::snprintf(name, sizeof name, "%s rows=%lld C=%d", tag, rows, C);
+  const std::string n(name);
+  t::expect_close(n + " y", host(yd), y_ref, tol, tol);
+  t::vec<double> dx_scaled(x.size());  // the clamped row's dx is dy * 1e6: compare relative to eps
+  t::vec<float> dx_got = host(dxd);
+  for (size_t i = 0; i < x.size(); ++i) dx_scaled[i] = dx_ref[i] * (i < size_t(C) ? eps : 1.0), dx_got[i] *= (i < size_t(C) ? float(eps) : 1.f);
+  t::expect_close(n + " dx", dx_got, dx_scaled, 4 * tol, 4 * tol);
+}
+
 }  // namespace
 
 int main() {
@@ -66,5 +99,8 @@ int main() {
   emu::set_reverse(false);
   run<float>("layernorm f32", 2, 300, true, 0.f, layernorm_fwd_f32, layernorm_bwd_dx_f32, layernorm_bwd_dgb_partial_f32, 1e-5);
   run<__nv_bfloat16>("layernorm bf16", 20, 96, true, 0.f, layernorm_fwd_bf16, layernorm_bwd_dx_bf16, layernorm_bwd_dgb_partial_bf16, 2e-2);
+  run_l2<float>("l2norm f32", 19, 32, l2norm_fwd_f32, l2norm_bwd_f32, 1e-5);
+  run_l2<float>("l2norm f32", 5, 333, l2norm_fwd_f32, l2norm_bwd_f32, 1e-5);
+  run_l2<__nv_bfloat16>("l2norm bf16", 7, 96, l2norm_fwd_bf16, l2norm_bwd_bf16, 2e-2);
   return t::finish("test_layernorm");
 }

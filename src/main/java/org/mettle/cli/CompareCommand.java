@@ -6,6 +6,7 @@ import java.util.Locale;
 import org.mettle.backend.Backend;
 import org.mettle.backend.Backends;
 import org.mettle.backend.cuda.CudaBackend;
+import org.mettle.backend.cuda.CudaProfiler;
 import org.mettle.backend.cuda.DeviceHighWater;
 import org.mettle.memory.MemoryLedger;
 import org.mettle.method.StepBenchmark;
@@ -60,12 +61,26 @@ public final class CompareCommand implements Runnable {
                 setting.audio, videos, perVideo, warmup, steps, backend.describe());
         System.out.printf(Locale.ROOT, "%-18s %12s %12s %14s %16s%n", "method", "step ms", "cpu ms", "peak", "trainable");
         List<String> rows = new ArrayList<>();
+        CudaBackend cudaBackend = backend instanceof CudaBackend c ? c : null;
+        CudaProfiler profiler = cudaBackend == null ? null : cudaBackend.profiler();
+        StepBenchmark.Hooks hooks = cudaBackend == null ? StepBenchmark.Hooks.NONE
+                : new StepBenchmark.Hooks(() -> cudaBackend.allocator().resetPeaks(), () -> {
+                    if (profiler != null) {
+                        profiler.reset();
+                    }
+                });
         StepBenchmark.measure(backend, setting.visual, setting.audio, videos, perVideo, steps, warmup, chosen, m -> {
             String row = m.toJson();
             String devicePeak = "";
             if (highWater != null) {
                 long peak = highWater.peakBytes();
-                row = row.substring(0, row.length() - 1) + ",\"device_peak_bytes\":" + peak + "}";
+                row = row.substring(0, row.length() - 1) + ",\"device_peak_bytes\":" + peak + ",\"allocator\":"
+                        + cudaBackend.allocator().stats().toJson() + (profiler == null ? "" : ",\"profile_steps\":" + steps
+                        + ",\"profile\":" + profiler.toJson(60)) + "}";
+                if (profiler != null) {
+                    System.err.printf(Locale.ROOT, "profile of %s, %d timed steps (each launch synchronized, so slower than unprofiled):%n%s",
+                            m.method(), steps, profiler.table((long) (m.stepMs() * steps * 1e6), 40));
+                }
                 devicePeak = "  device peak " + MemoryLedger.bytes(peak);
                 // the next method's window: without this method's cached blocks, from what is live now
                 ((CudaBackend) backend).allocator().trim();
@@ -75,7 +90,7 @@ public final class CompareCommand implements Runnable {
             System.out.printf(Locale.ROOT, "%-18s %12.1f %12.1f %14s %,16d%s%n", m.method(), m.stepMs(), m.cpuMs(), MemoryLedger.bytes(m.peakBytes()),
                     m.trainableParams(), devicePeak);
             System.out.flush();
-        });
+        }, hooks);
         if (json) {
             System.out.println(jsonLine(setting.name().toLowerCase(Locale.ROOT), rows, videos, perVideo, backend.describe()));
         }

@@ -79,6 +79,20 @@ public final class StepBenchmark {
      */
     public static List<Measurement> measure(Backend backend, String visualArch, String audioArch, int batch, int segments, int steps, int warmup,
                                             List<String> methods, Consumer<Measurement> progress) {
+        return measure(backend, visualArch, audioArch, batch, segments, steps, warmup, methods, progress, Hooks.NONE);
+    }
+
+    /**
+     * Calls into a measurement: {@code beforeSteps} where the ledger's peaks are reset (before the warm-up steps),
+     * {@code atTimedStart} after the warm-up, right before the timed steps (a device profiler's window).
+     */
+    public record Hooks(Runnable beforeSteps, Runnable atTimedStart) {
+        public static final Hooks NONE = new Hooks(() -> { }, () -> { });
+    }
+
+    /** {@link #measure(Backend, String, String, int, int, int, int, List, Consumer)} with {@link Hooks}. */
+    public static List<Measurement> measure(Backend backend, String visualArch, String audioArch, int batch, int segments, int steps, int warmup,
+                                            List<String> methods, Consumer<Measurement> progress, Hooks hooks) {
         if (steps < 1 || warmup < 0) {
             throw new IllegalArgumentException("need at least 1 timed step and no negative warm-up, got " + steps + " and " + warmup);
         }
@@ -107,9 +121,9 @@ public final class StepBenchmark {
             LcdConfig lcd = LcdConfig.defaults();
             for (String method : methods) {
                 Measurement m = method.equals("mettle-low-memory")
-                        ? measureLowMemory(visual, audio, lcd, frames, audioIn, labels, batch, segments, steps, warmup, ledger)
+                        ? measureLowMemory(visual, audio, lcd, frames, audioIn, labels, batch, segments, steps, warmup, ledger, hooks)
                         : measureModel(method, visual, audio, new AvModels.Options(lcd, img, mel, 0), frames, audioIn, labels, batch, segments,
-                                steps, warmup, ledger);
+                                steps, warmup, ledger, hooks);
                 visual.module().trainable(false);
                 audio.module().trainable(false);
                 out.add(m);
@@ -120,7 +134,8 @@ public final class StepBenchmark {
     }
 
     private static Measurement measureModel(String method, Backbone visual, Backbone audio, AvModels.Options options, Tensor frames, Tensor audioIn,
-                                            Tensor labels, int batch, int segments, int steps, int warmup, MemoryLedger ledger) {
+                                            Tensor labels, int batch, int segments, int steps, int warmup, MemoryLedger ledger,
+                                            Hooks hooks) {
         try (AvModel model = AvModels.create(method, Task.AVE, visual, audio, options);
              AdamW opt = new AdamW(new ArrayList<>(model.trainableTensors().values()), 1e-6f, 0f)) {
             Runnable step = model instanceof MettleModel mettle
@@ -134,27 +149,30 @@ public final class StepBenchmark {
                         opt.zeroGrad();
                     };
             ledger.resetPeaks();
-            Timing t = time(step, steps, warmup, model);
+            hooks.beforeSteps().run();
+            Timing t = time(step, steps, warmup, model, hooks);
             return new Measurement(method, ledger.peakTotal(), t.wallMs(), model.trainableParameterCount(), t.cpuMs());
         }
     }
 
     private static Measurement measureLowMemory(Backbone visual, Backbone audio, LcdConfig lcd, Tensor frames, Tensor audioIn, Tensor labels,
-                                                int batch, int segments, int steps, int warmup, MemoryLedger ledger) {
+                                                int batch, int segments, int steps, int warmup, MemoryLedger ledger, Hooks hooks) {
         try (MettleModel model = new MettleModel(Task.AVE, visual, audio, lcd, 0); LayerwiseAdamW opt = new LayerwiseAdamW(model, 1e-6f, 0f)) {
             ledger.resetPeaks();
-            Timing t = time(() -> model.trainStepLayerwise(opt, frames, audioIn, labels, batch, segments), steps, warmup, model);
+            hooks.beforeSteps().run();
+            Timing t = time(() -> model.trainStepLayerwise(opt, frames, audioIn, labels, batch, segments), steps, warmup, model, hooks);
             return new Measurement("mettle-low-memory", ledger.peakTotal(), t.wallMs(), model.trainableParameterCount(), t.cpuMs());
         }
     }
 
     /** Mean milliseconds of the timed steps; reading a parameter back at the end waits for an asynchronous device. */
-    private static Timing time(Runnable step, int steps, int warmup, AvModel model) {
+    private static Timing time(Runnable step, int steps, int warmup, AvModel model, Hooks hooks) {
         for (int i = 0; i < warmup; i++) {
             step.run();
         }
         Tensor probe = model.trainableTensors().values().iterator().next();
         probe.toFloatArray();
+        hooks.atTimedStart().run();
         long cpu0 = processCpuNanos();
         long t0 = System.nanoTime();
         for (int i = 0; i < steps; i++) {

@@ -6,6 +6,7 @@ import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import jcuda.CudaException;
 import jcuda.driver.CUdeviceptr;
@@ -25,9 +26,15 @@ public final class CudaAllocator {
 
     private final CudaRuntime runtime;
     private final Map<Long, ArrayDeque<CUdeviceptr>> free = new HashMap<>();
+    /** Blocks handed out and not yet freed, so that {@link #releaseAll()} can return them at exit. */
+    private final Map<CUdeviceptr, Long> outstanding = new IdentityHashMap<>();
+    private boolean released;
     private long inUseBytes;
     private long cachedBytes;
     private long peakReservedBytes;
+    private long peakInUseBytes;
+    /** Set by {@link CudaBackend} when {@link CudaProfiler#enabled()}. */
+    CudaProfiler profiler;
     private long driverAllocations;
     private long reuses;
     private long trims;
@@ -50,16 +57,23 @@ public final class CudaAllocator {
 
     /** A block of at least {@code bytes} bytes; the caller frees it with {@link #free(CUdeviceptr, long)}. */
     synchronized CUdeviceptr allocate(long bytes) {
+        if (released) {
+            throw new IllegalStateException("the CUDA allocator was released (the JVM is shutting down); no device memory can be allocated");
+        }
         long size = roundedSize(bytes);
         ArrayDeque<CUdeviceptr> list = free.get(size);
         if (list != null && !list.isEmpty()) {
             reuses++;
             cachedBytes -= size;
             inUseBytes += size;
-            return list.pop();
+            peakInUseBytes = Math.max(peakInUseBytes, inUseBytes);
+            CUdeviceptr p = list.pop();
+            outstanding.put(p, size);
+            return p;
         }
         runtime.makeCurrent();
         CUdeviceptr p = new CUdeviceptr();
+        long t0 = System.nanoTime();
         highWater.beforeDriverAllocation();
         try {
             cuMemAlloc(p, size);
@@ -75,13 +89,21 @@ public final class CudaAllocator {
             }
         }
         highWater.afterDriverAllocation();
+        if (profiler != null) {
+            profiler.add("alloc cuMemAlloc", System.nanoTime() - t0, size);
+        }
         driverAllocations++;
         inUseBytes += size;
+        peakInUseBytes = Math.max(peakInUseBytes, inUseBytes);
         peakReservedBytes = Math.max(peakReservedBytes, inUseBytes + cachedBytes);
+        outstanding.put(p, size);
         return p;
     }
 
     synchronized void free(CUdeviceptr p, long bytes) {
+        if (released || outstanding.remove(p) == null) {
+            return; // after releaseAll(), or a block this allocator no longer tracks: nothing to return
+        }
         long size = roundedSize(bytes);
         free.computeIfAbsent(size, k -> new ArrayDeque<>()).push(p);
         inUseBytes -= size;
@@ -104,6 +126,29 @@ public final class CudaAllocator {
         return released;
     }
 
+    /**
+     * Returns every block to the driver, cached and still in use, and refuses allocations from then on. Runs from a
+     * shutdown hook (so that compute-sanitizer's leak check sees a clean exit); tensors still open become unusable.
+     */
+    public synchronized void releaseAll() {
+        if (released) {
+            return;
+        }
+        try {
+            runtime.makeCurrent();
+            trim();
+            for (CUdeviceptr p : outstanding.keySet()) {
+                cuMemFree(p);
+            }
+        } catch (RuntimeException e) {
+            // the context may already be gone at exit; nothing left to return then
+        } finally {
+            outstanding.clear();
+            inUseBytes = 0;
+            released = true;
+        }
+    }
+
     private IllegalStateException outOfMemory(long bytes, CudaException e) {
         long[] fr = {0};
         long[] tot = {0};
@@ -119,7 +164,13 @@ public final class CudaAllocator {
     }
 
     public synchronized Stats stats() {
-        return new Stats(inUseBytes, cachedBytes, peakReservedBytes, driverAllocations, reuses, trims);
+        return new Stats(inUseBytes, cachedBytes, peakInUseBytes, peakReservedBytes, driverAllocations, reuses, trims);
+    }
+
+    /** Starts new peak windows: the peaks become what is held now. */
+    public synchronized void resetPeaks() {
+        peakInUseBytes = inUseBytes;
+        peakReservedBytes = inUseBytes + cachedBytes;
     }
 
     /**
@@ -135,11 +186,11 @@ public final class CudaAllocator {
         return new MemoryCheck(ledgerLive, inUseBytes, inUseBytes + cachedBytes, tot[0] - fr[0], tot[0]);
     }
 
-    public record Stats(long inUseBytes, long cachedBytes, long peakReservedBytes, long driverAllocations, long reuses,
-                        long trims) {
+    public record Stats(long inUseBytes, long cachedBytes, long peakInUseBytes, long peakReservedBytes, long driverAllocations,
+                        long reuses, long trims) {
         public String toJson() {
-            return "{\"inUseBytes\":" + inUseBytes + ",\"cachedBytes\":" + cachedBytes + ",\"peakReservedBytes\":"
-                    + peakReservedBytes + ",\"driverAllocations\":" + driverAllocations + ",\"reuses\":" + reuses
+            return "{\"inUseBytes\":" + inUseBytes + ",\"cachedBytes\":" + cachedBytes + ",\"peakInUseBytes\":" + peakInUseBytes
+                    + ",\"peakReservedBytes\":" + peakReservedBytes + ",\"driverAllocations\":" + driverAllocations + ",\"reuses\":" + reuses
                     + ",\"trims\":" + trims + "}";
         }
     }

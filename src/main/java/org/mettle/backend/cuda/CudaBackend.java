@@ -43,6 +43,7 @@ public final class CudaBackend implements Backend {
     private final boolean tf32 = Boolean.getBoolean("mettle.cuda.tf32");
     private CudaStorage oneF32;
     private CudaStorage oneBf16;
+    private CudaProfiler profiler;
 
     public CudaBackend(CudaRuntime runtime) {
         this.runtime = runtime;
@@ -52,6 +53,24 @@ public final class CudaBackend implements Backend {
         this.nn = new CudaNnOps(this);
         this.elementwise = new CudaElementwiseOps(this);
         this.attention = new CudaAttention(this);
+        Runtime.getRuntime().addShutdownHook(new Thread(allocator::releaseAll, "mettle-cuda-release"));
+        if (CudaProfiler.enabled()) {
+            profiler = new CudaProfiler();
+            kernels.profiler = profiler;
+            fallback.profiler = profiler;
+            allocator.profiler = profiler;
+        }
+    }
+
+    /** The per-kernel profile, or null unless -Dmettle.cuda.profile=true. */
+    public CudaProfiler profiler() {
+        return profiler;
+    }
+
+    private void profileCopy(String direction, long t0, long bytes) {
+        if (profiler != null) {
+            profiler.add("copy " + direction, System.nanoTime() - t0, bytes);
+        }
     }
 
     @Override
@@ -192,6 +211,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("writing " + src.length + " values into " + dst.describeShort());
         }
         runtime.makeCurrent();
+        long t0 = System.nanoTime();
         switch (dst.dtype()) {
             case F32 -> cuMemcpyHtoD(ptr(dst), Pointer.to(src), 4L * src.length);
             case BF16 -> {
@@ -203,6 +223,7 @@ public final class CudaBackend implements Backend {
             }
             default -> throw new IllegalArgumentException("cannot write floats into " + dst.describeShort());
         }
+        profileCopy("HtoD", t0, dst.numel() * dst.dtype().byteSize());
     }
 
     @Override
@@ -217,6 +238,7 @@ public final class CudaBackend implements Backend {
     @Override
     public float[] readFloats(Tensor src) {
         int n = src.shape().numelInt();
+        long t0 = System.nanoTime();
         synchronize();
         float[] out = new float[n];
         switch (src.dtype()) {
@@ -236,6 +258,7 @@ public final class CudaBackend implements Backend {
             }
             default -> throw new IllegalArgumentException("cannot read " + src.describeShort() + " as floats");
         }
+        profileCopy("DtoH (with the wait for queued work)", t0, (long) n * src.dtype().byteSize());
         return out;
     }
 
@@ -300,6 +323,18 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void gatherRows(Tensor src, Tensor indices, Tensor out) {
+        String s = suffix(src, out);
+        if (s != null && indices.dtype() == DType.I32) {
+            int cols = src.rank() == 1 ? 1 : src.dim(-1);
+            long rows = src.numel() / Math.max(1, cols);
+            long n = indices.numel() * cols;
+            if (out.numel() != n) {
+                throw new IllegalArgumentException("gatherRows: out " + out.describeShort() + " must hold " + indices.numel() + " rows of "
+                        + cols + " from src " + src.describeShort());
+            }
+            kernels.launch("ew_gather_rows" + s, CudaKernels.gridStride(n), 1, 1, 256, n, cols, rows, ptr(src), ptr(indices), ptr(out));
+            return;
+        }
         fallback.run("gatherRows", new Tensor[] {src, indices, out}, new Tensor[] {out}, h -> {
             Backends.cpu().gatherRows(h[0], h[1], h[2]);
             return null;
@@ -463,6 +498,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void l2Normalize(Tensor x, float eps, Tensor y) {
+        String s = suffix(x, y);
+        if (s != null) {
+            int c = x.rank() == 0 ? 1 : x.dim(-1);
+            long rows = c == 0 ? 0 : x.numel() / c;
+            kernels.launch("l2norm_fwd" + s, CudaKernels.cdiv(rows, 8), 1, 1, 256, ptr(x), ptr(y), rows, c, eps);
+            return;
+        }
         fallback.run("l2Normalize", new Tensor[] {x, y}, new Tensor[] {y}, h -> {
             Backends.cpu().l2Normalize(h[0], eps, h[1]);
             return null;
@@ -471,6 +513,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void l2NormalizeBackward(Tensor x, float eps, Tensor dy, Tensor dx) {
+        String s = suffix(x, dy, dx);
+        if (s != null) {
+            int c = x.rank() == 0 ? 1 : x.dim(-1);
+            long rows = c == 0 ? 0 : x.numel() / c;
+            kernels.launch("l2norm_bwd" + s, CudaKernels.cdiv(rows, 8), 1, 1, 256, ptr(x), ptr(dy), ptr(dx), rows, c, eps);
+            return;
+        }
         fallback.run("l2NormalizeBackward", new Tensor[] {x, dy, dx}, new Tensor[] {dx}, h -> {
             Backends.cpu().l2NormalizeBackward(h[0], eps, h[1], h[2]);
             return null;

@@ -1,6 +1,7 @@
 package org.mettle.backend.cuda;
 
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 
@@ -26,6 +27,8 @@ final class CudaKernels {
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
     private long launches;
+    /** Set by {@link CudaBackend} when {@link CudaProfiler#enabled()}. */
+    CudaProfiler profiler;
 
     CudaKernels(CudaRuntime runtime) {
         this.runtime = runtime;
@@ -35,7 +38,7 @@ final class CudaKernels {
     /** The .cu file (without extension) that defines a kernel, from its name prefix. */
     static String moduleOf(String kernel) {
         String[][] prefixes = {
-            {"gemm_", "gemm"}, {"attn_", "attention"}, {"lcd_", "lcd"}, {"mti_", "mti"}, {"layernorm_", "layernorm"},
+            {"gemm_", "gemm"}, {"attn_", "attention"}, {"lcd_", "lcd"}, {"mti_", "mti"}, {"layernorm_", "layernorm"}, {"l2norm_", "layernorm"},
             {"softmax_", "softmax"}, {"ew_", "elementwise"}, {"reduce_", "reduce"}, {"ce_", "loss"}, {"bce_", "loss"},
             {"im2col_", "im2col"}, {"col2im_", "im2col"}, {"bilinear_", "interpolate"}, {"adamw_", "adamw"},
         };
@@ -134,7 +137,15 @@ final class CudaKernels {
         }
         CUfunction f = function(kernel);
         runtime.makeCurrent();
-        cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, 0, runtime.stream(), Pointer.to(params), null);
+        if (profiler == null) {
+            cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, 0, runtime.stream(), Pointer.to(params), null);
+        } else {
+            cuStreamSynchronize(runtime.stream());
+            long t0 = System.nanoTime();
+            cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, 0, runtime.stream(), Pointer.to(params), null);
+            cuStreamSynchronize(runtime.stream());
+            profiler.add("kernel " + kernel, System.nanoTime() - t0, 0);
+        }
         synchronized (this) {
             launches++;
         }

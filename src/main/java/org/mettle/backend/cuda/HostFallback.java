@@ -18,6 +18,8 @@ import org.mettle.tensor.Tensor;
  */
 final class HostFallback {
     private final Backend device;
+    /** Set by {@link CudaBackend} when {@link CudaProfiler#enabled()}. */
+    CudaProfiler profiler;
     private final AtomicLong count = new AtomicLong();
     private final Map<String, AtomicLong> byName = new ConcurrentHashMap<>();
 
@@ -44,6 +46,7 @@ final class HostFallback {
         byName.computeIfAbsent(name, k -> new AtomicLong()).incrementAndGet();
         Backend cpu = Backends.cpu();
         Map<Tensor, Tensor> copies = new IdentityHashMap<>();
+        long t0 = System.nanoTime();
         try {
             Tensor[] host = new Tensor[operands.length];
             for (int i = 0; i < operands.length; i++) {
@@ -69,6 +72,9 @@ final class HostFallback {
             }
         } finally {
             copies.values().forEach(Tensor::close);
+            if (profiler != null) {
+                profiler.add("fallback " + name, System.nanoTime() - t0, 0);
+            }
         }
     }
 

@@ -79,7 +79,7 @@ class CudaBackendTest {
     @Test
     void binaryOpsWithBroadcasting() {
         int[][][] shapes = {{{7, 3}, {7, 3}}, {{3, 1, 5}, {4, 1}}, {{2, 3, 4, 5}, {5}}, {{2, 1, 4, 1}, {1, 3, 1, 5}},
-            {{}, {3, 2}}, {{2, 1, 3, 1, 5}, {2, 4, 1, 1}}};
+            {{}, {3, 2}}, {{2, 1, 3, 1, 5}, {4, 3, 1, 1}}};
         for (BinaryOp op : BinaryOp.values()) {
             for (int[][] s : shapes) {
                 int[] out = Shape.broadcast(Shape.of(s[0]), Shape.of(s[1])).dims();
@@ -180,10 +180,29 @@ class CudaBackendTest {
                 CPU.logSoftmax(x.cpu(), y.cpu());
                 gpu.logSoftmax(x.gpu(), y.gpu());
                 assertClose("logSoftmax C=" + c, y, F32_TOL);
+                long fallbacks = gpu.fallbackCount();
                 CPU.l2Normalize(x.cpu(), 1e-12f, y.cpu());
                 gpu.l2Normalize(x.gpu(), 1e-12f, y.gpu());
                 assertClose("l2Normalize C=" + c, y, F32_TOL);
+                CPU.l2NormalizeBackward(x.cpu(), 1e-12f, dy.cpu(), dx.cpu());
+                gpu.l2NormalizeBackward(x.gpu(), 1e-12f, dy.gpu(), dx.gpu());
+                assertClose("l2NormalizeBackward C=" + c, dx, F32_TOL);
+                assertEquals(fallbacks, gpu.fallbackCount(), "l2Normalize and its backward have kernels");
             }
+        }
+        // a zero row: the norm is clamped to eps (y = 0, dx = dy / eps)
+        try (Pair x = randn(gpu, r, 3, 40); Pair y = empty(gpu, DType.F32, 3, 40); Pair dy = randn(gpu, r, 3, 40);
+             Pair dx = empty(gpu, DType.F32, 3, 40)) {
+            float[] v = x.cpu().toFloatArray();
+            java.util.Arrays.fill(v, 40, 80, 0f);
+            CPU.write(x.cpu(), v);
+            gpu.write(x.gpu(), v);
+            CPU.l2Normalize(x.cpu(), 1e-3f, y.cpu());
+            gpu.l2Normalize(x.gpu(), 1e-3f, y.gpu());
+            assertClose("l2Normalize with a zero row", y, F32_TOL);
+            CPU.l2NormalizeBackward(x.cpu(), 1e-3f, dy.cpu(), dx.cpu());
+            gpu.l2NormalizeBackward(x.gpu(), 1e-3f, dy.gpu(), dx.gpu());
+            assertClose("l2NormalizeBackward with a zero row", dx, F32_TOL);
         }
         for (boolean affine : new boolean[] {true, false}) {
             int rows = 77, c = 129;
@@ -281,9 +300,11 @@ class CudaBackendTest {
         int[] idx = {4, 0, 4, 2, 6};
         try (Pair src = randn(gpu, r, 7, 9); Pair i = CudaTestSupport.ints(gpu, idx, 5); Pair out = empty(gpu, DType.F32, 5, 9);
              Pair acc = randn(gpu, r, 7, 9)) {
+            long fallbacks = gpu.fallbackCount();
             CPU.gatherRows(src.cpu(), i.cpu(), out.cpu());
             gpu.gatherRows(src.gpu(), i.gpu(), out.gpu());
             assertClose("gatherRows", out, 0);
+            assertEquals(fallbacks, gpu.fallbackCount(), "gatherRows has a kernel");
             CPU.scatterAddRows(out.cpu(), i.cpu(), acc.cpu());
             gpu.scatterAddRows(out.gpu(), i.gpu(), acc.gpu());
             assertClose("scatterAddRows", acc, F32_TOL);
