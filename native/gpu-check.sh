@@ -107,7 +107,11 @@ elif command -v nvcc >/dev/null 2>&1; then
   if [ "$(left)" -gt 60 ]; then   # ~25 s on an H200 (the builds run in parallel)
     note "kernel tests (kernels/test/run-gpu-tests.sh)"
     (cd "$kernels/test" && timeout $(( $(left) / 2 )) ./run-gpu-tests.sh) > "$out/kernel-tests.log" 2>&1
-    kernel_rc=$?
+    krc=$?
+    checks="$(grep -E '^test_[a-z0-9_]+: [0-9]+ checks' "$out/kernel-tests.log")"
+    n_tests=$(echo "$checks" | grep -c . ); n_checks=$(echo "$checks" | awk '{s += $2} END {print s + 0}')
+    n_failed=$(echo "$checks" | awk '{s += $4} END {print s + 0}')
+    kernel_rc="exit $krc: $n_tests test programs, $n_checks checks, $n_failed failed"
     tail -30 "$out/kernel-tests.log"
   else
     kernel_rc="not run: out of time"

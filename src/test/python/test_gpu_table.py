@@ -39,7 +39,8 @@ def full_run():
                      "peak_reserved_bytes": torch_peak + 100 * MIB})
         rows.append({"side": "ours", "kind": "step", "method": "mettle", "batch": b, "result": {
             "config": "paper", "batch": b, "segments": 10,
-            "methods": [{"method": "mettle", "peak_bytes": ours_peak, "step_ms": ours_ms, "device_peak_bytes": device_peak}]}})
+            "methods": [{"method": "mettle", "peak_bytes": ours_peak, "step_ms": ours_ms, "device_peak_bytes": device_peak,
+                         "allocator": {"peakInUseBytes": ours_peak + 20 * MIB}}]}})
     rows.append({"side": "ours", "kind": "step", "method": "lavish", "batch": 1, "result": {
         "methods": [{"method": "lavish", "peak_bytes": 3600 * MIB, "step_ms": 180.0, "device_peak_bytes": 3700 * MIB}]}})
     rows.append({"side": "torch", "kind": "sdpa-check", "name": "tiny-step-sdpa-vs-math", "worst_grad_rel_error": 3e-6})
@@ -73,10 +74,13 @@ class GpuTableTest(unittest.TestCase):
         self.assertEqual(rows["Mettle step B=8 x 10 seg: time"][2:], ["1.12x", "<= 1.0x", "**no**"])
         mem1 = rows["Mettle step B=1 x 10 seg: peak memory (ledger vs torch.cuda.max_memory_allocated)"]
         self.assertEqual(mem1, ["1,500.0 MiB", "1,600.0 MiB", "0.938x", "<= 1.0x", "yes"])
-        plan1 = rows["Mettle step B=1 x 10 seg: ledger plan vs measured device peak"]
+        plan1 = rows["Mettle step B=1 x 10 seg: ledger plan vs driver high-water (tensors + the allocator's cache)"]
         self.assertEqual(plan1, ["device 1,550.0 MiB (ledger 1,500.0 MiB)", "plan 1,500.0 MiB", "3.3% off", "<= 5%", "yes"])
-        plan8 = rows["Mettle step B=8 x 10 seg: ledger plan vs measured device peak"]
+        plan8 = rows["Mettle step B=8 x 10 seg: ledger plan vs driver high-water (tensors + the allocator's cache)"]
         self.assertEqual(plan8[2:], ["12.0% off", "<= 5%", "**no**"])
+        in_use1 = rows["Mettle step B=1 x 10 seg: ledger plan vs allocator peak in use (blocks handed out)"]
+        self.assertEqual(in_use1, ["in use 1,520.0 MiB", "plan 1,500.0 MiB", "1.3% off", "<= 5%", "yes"])
+        self.assertIn("kernel tests: all passed (exit 0)", md)
         lav = rows["ours: Mettle / LAVisH-style B=1: time"]
         self.assertEqual(lav[:3], ["Mettle 90.0 ms", "LAVisH 180 ms", "0.5x"])
         self.assertEqual(rows["PyTorch SDPA vs math attention (tiny Mettle step, worst gradient)"][1:], ["3.00e-06", "-", "<= 1e-4", "yes"])
@@ -91,7 +95,7 @@ class GpuTableTest(unittest.TestCase):
         self.assertEqual(rows["GEMM bf16 square-4096 (4096x4096x4096)"],
                          ["failed (exit 1): CUDA not available", "not run: torch.cuda.is_available() is False", "-", ">= 0.70x", "-"])
         self.assertEqual(rows["GEMM bf16 vit-b-qkv (3152x2304x768)"][0], "not run: no row (out of time or not in this run)")
-        plan = rows["Mettle step B=1 x 10 seg: ledger plan vs measured device peak"]
+        plan = rows["Mettle step B=1 x 10 seg: ledger plan vs driver high-water (tensors + the allocator's cache)"]
         self.assertEqual(plan[:2], ["failed (exit 1): CUDA not available", "plan 1,493.4 MiB"])
         for name, cells in rows.items():
             self.assertNotIn("yes", cells, name + ": nothing is met without numbers")
