@@ -4,44 +4,135 @@ import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 
-import java.util.ArrayDeque;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import jcuda.CudaException;
 import jcuda.driver.CUdeviceptr;
 import org.mettle.memory.MemoryLedger;
 import org.mettle.tensor.Device;
 
 /**
- * Caching device allocator: sizes are rounded up (512 B below 1 MiB, 2 MiB above), freed blocks go to a free list of
- * their rounded size and are handed out again before cuMemAlloc is asked; {@link #trim()} returns cached blocks to the
- * driver (also done once automatically when cuMemAlloc runs out of memory). Exact requested bytes are counted by the
- * {@link MemoryLedger} through {@link CudaStorage}; this class counts the rounded blocks.
+ * Caching device allocator with best-fit splitting (the scheme PyTorch's caching allocator made common): requests
+ * round up to 512 B and are cut from segments taken from the driver with cuMemAlloc: requests up to 1 MiB share
+ * 2 MiB segments, requests up to 10 MiB share 20 MiB segments, larger ones get a segment of their own (rounded to
+ * 2 MiB) that later, smaller requests may split. A request takes the smallest free block that fits (best fit),
+ * splitting off the rest; a freed block merges with free neighbours of its segment. So the memory held from the
+ * driver stays close to the peak of the bytes in use, instead of growing by one cached block per distinct size.
+ * {@link #trim()} returns wholly free segments to the driver (also done once automatically when cuMemAlloc runs out
+ * of memory). Exact requested bytes are counted by the {@link MemoryLedger} through {@link CudaStorage}; this class
+ * counts the rounded blocks ("in use") and the segments ("reserved").
  */
 public final class CudaAllocator {
-    static final long SMALL_ROUND = 512;
-    static final long LARGE_ROUND = 2L << 20;
-    static final long LARGE_FROM = 1L << 20;
+    static final long ROUND = 512;
+    static final long SMALL_MAX = 1L << 20;
+    static final long SMALL_SEGMENT = 2L << 20;
+    static final long SHARED_MAX = 10L << 20;
+    static final long SHARED_SEGMENT = 20L << 20;
+    static final long SEGMENT_ROUND = 2L << 20;
 
-    private final CudaRuntime runtime;
-    private final Map<Long, ArrayDeque<CUdeviceptr>> free = new HashMap<>();
-    /** Blocks handed out and not yet freed, so that {@link #releaseAll()} can return them at exit. */
-    private final Map<CUdeviceptr, Long> outstanding = new IdentityHashMap<>();
-    private boolean released;
+    /** The driver calls this allocator makes; a fake in tests. */
+    interface DeviceMemory {
+        /** A new device allocation; throws {@link CudaException} when the device is out of memory. */
+        CUdeviceptr allocate(long bytes);
+
+        void free(CUdeviceptr p);
+
+        /** {free, total} bytes of the device. */
+        long[] info();
+    }
+
+    private static final class Segment {
+        final CUdeviceptr base;
+        final long size;
+        final boolean small;
+        final long id;
+
+        Segment(CUdeviceptr base, long size, boolean small, long id) {
+            this.base = base;
+            this.size = size;
+            this.small = small;
+            this.id = id;
+        }
+    }
+
+    private static final class Block {
+        final Segment segment;
+        long offset;
+        long size;
+        boolean free;
+        Block prev;
+        Block next;
+
+        Block(Segment segment, long offset, long size) {
+            this.segment = segment;
+            this.offset = offset;
+            this.size = size;
+        }
+    }
+
+    /** Where a handed-out block lies (tests check placement and reuse). */
+    record Placement(long segmentId, long offset, long size) {}
+
+    private static final Comparator<Block> BEST_FIT = Comparator.<Block>comparingLong(b -> b.size)
+            .thenComparingLong(b -> b.segment.id).thenComparingLong(b -> b.offset);
+
+    private final DeviceMemory device;
+    private final TreeSet<Block> smallFree = new TreeSet<>(BEST_FIT);
+    private final TreeSet<Block> largeFree = new TreeSet<>(BEST_FIT);
+    private final List<Segment> segments = new ArrayList<>();
+    /** Blocks handed out and not yet freed, by the pointer object handed out. */
+    private final Map<CUdeviceptr, Block> outstanding = new IdentityHashMap<>();
+    private long nextSegmentId;
     private long inUseBytes;
-    private long cachedBytes;
-    private long peakReservedBytes;
+    private long reservedBytes;
     private long peakInUseBytes;
-    /** Set by {@link CudaBackend} when {@link CudaProfiler#enabled()}. */
-    CudaProfiler profiler;
+    private long peakReservedBytes;
     private long driverAllocations;
     private long reuses;
     private long trims;
-    private final DeviceHighWater highWater = DeviceHighWater.ofDriver();
+    private boolean released;
+    private final DeviceHighWater highWater;
+    /** Set by {@link CudaBackend} when {@link CudaProfiler#enabled()}. */
+    CudaProfiler profiler;
 
     CudaAllocator(CudaRuntime runtime) {
-        this.runtime = runtime;
+        this(driver(runtime), DeviceHighWater.ofDriver());
+    }
+
+    CudaAllocator(DeviceMemory device, DeviceHighWater highWater) {
+        this.device = device;
+        this.highWater = highWater;
+    }
+
+    private static DeviceMemory driver(CudaRuntime runtime) {
+        return new DeviceMemory() {
+            @Override
+            public CUdeviceptr allocate(long bytes) {
+                runtime.makeCurrent();
+                CUdeviceptr p = new CUdeviceptr();
+                cuMemAlloc(p, bytes);
+                return p;
+            }
+
+            @Override
+            public void free(CUdeviceptr p) {
+                runtime.makeCurrent();
+                cuMemFree(p);
+            }
+
+            @Override
+            public long[] info() {
+                runtime.makeCurrent();
+                long[] fr = {0};
+                long[] tot = {0};
+                cuMemGetInfo(fr, tot);
+                return new long[] {fr[0], tot[0]};
+            }
+        };
     }
 
     /** The driver-level high-water mark of this allocator's device memory (sampled at each cuMemAlloc). */
@@ -49,10 +140,18 @@ public final class CudaAllocator {
         return highWater;
     }
 
+    /** The block size a request of {@code bytes} takes: a multiple of 512 B, at least 512. */
     static long roundedSize(long bytes) {
         long b = Math.max(bytes, 1);
-        long unit = b >= LARGE_FROM ? LARGE_ROUND : SMALL_ROUND;
-        return (b + unit - 1) / unit * unit;
+        return (b + ROUND - 1) / ROUND * ROUND;
+    }
+
+    /** The segment a request of {@code size} (rounded) bytes gets when no free block fits. */
+    static long segmentSize(long size) {
+        if (size <= SMALL_MAX) {
+            return SMALL_SEGMENT;
+        }
+        return size <= SHARED_MAX ? SHARED_SEGMENT : (size + SEGMENT_ROUND - 1) / SEGMENT_ROUND * SEGMENT_ROUND;
     }
 
     /** A block of at least {@code bytes} bytes; the caller frees it with {@link #free(CUdeviceptr, long)}. */
@@ -61,116 +160,185 @@ public final class CudaAllocator {
             throw new IllegalStateException("the CUDA allocator was released (the JVM is shutting down); no device memory can be allocated");
         }
         long size = roundedSize(bytes);
-        ArrayDeque<CUdeviceptr> list = free.get(size);
-        if (list != null && !list.isEmpty()) {
+        boolean small = size <= SMALL_MAX;
+        TreeSet<Block> pool = small ? smallFree : largeFree;
+        Block b = pool.ceiling(probeOf(size));
+        if (b != null) {
+            pool.remove(b);
             reuses++;
-            cachedBytes -= size;
-            inUseBytes += size;
-            peakInUseBytes = Math.max(peakInUseBytes, inUseBytes);
-            CUdeviceptr p = list.pop();
-            outstanding.put(p, size);
-            return p;
+        } else {
+            b = newSegment(bytes, size, small);
         }
-        runtime.makeCurrent();
-        CUdeviceptr p = new CUdeviceptr();
+        split(b, size, pool);
+        b.free = false;
+        CUdeviceptr p = b.segment.base.withByteOffset(b.offset);
+        outstanding.put(p, b);
+        inUseBytes += b.size;
+        peakInUseBytes = Math.max(peakInUseBytes, inUseBytes);
+        return p;
+    }
+
+    private static Block probeOf(long size) {
+        // sorts before every real block of this size (segment ids and offsets are >= 0)
+        return new Block(new Segment(null, 0, false, -1), -1, size);
+    }
+
+    private Block newSegment(long requested, long size, boolean small) {
+        long segmentBytes = segmentSize(size);
         long t0 = System.nanoTime();
         highWater.beforeDriverAllocation();
+        CUdeviceptr base;
         try {
-            cuMemAlloc(p, size);
+            base = device.allocate(segmentBytes);
         } catch (CudaException e) {
-            if (cachedBytes == 0) {
-                throw outOfMemory(bytes, e);
+            if (trim() == 0) {
+                throw outOfMemory(requested, e);
             }
-            trim();
             try {
-                cuMemAlloc(p, size);
+                base = device.allocate(segmentBytes);
             } catch (CudaException again) {
-                throw outOfMemory(bytes, again);
+                throw outOfMemory(requested, again);
             }
         }
         highWater.afterDriverAllocation();
         if (profiler != null) {
-            profiler.add("alloc cuMemAlloc", System.nanoTime() - t0, size);
+            profiler.add("alloc cuMemAlloc", System.nanoTime() - t0, segmentBytes);
         }
         driverAllocations++;
-        inUseBytes += size;
-        peakInUseBytes = Math.max(peakInUseBytes, inUseBytes);
-        peakReservedBytes = Math.max(peakReservedBytes, inUseBytes + cachedBytes);
-        outstanding.put(p, size);
-        return p;
+        Segment s = new Segment(base, segmentBytes, small, nextSegmentId++);
+        segments.add(s);
+        reservedBytes += segmentBytes;
+        peakReservedBytes = Math.max(peakReservedBytes, reservedBytes);
+        return new Block(s, 0, segmentBytes);
+    }
+
+    /** Cuts {@code b} down to {@code size} when the rest is worth keeping as a free block of its own. */
+    private void split(Block b, long size, TreeSet<Block> pool) {
+        long rest = b.size - size;
+        // a small segment splits down to 512 B; a large one keeps remainders under 1 MiB attached (fewer slivers)
+        if (rest < (b.segment.small ? ROUND : SMALL_MAX)) {
+            return;
+        }
+        Block r = new Block(b.segment, b.offset + size, rest);
+        r.free = true;
+        r.prev = b;
+        r.next = b.next;
+        if (b.next != null) {
+            b.next.prev = r;
+        }
+        b.next = r;
+        b.size = size;
+        pool.add(r);
     }
 
     synchronized void free(CUdeviceptr p, long bytes) {
-        if (released || outstanding.remove(p) == null) {
+        Block b = released ? null : outstanding.remove(p);
+        if (b == null) {
             return; // after releaseAll(), or a block this allocator no longer tracks: nothing to return
         }
-        long size = roundedSize(bytes);
-        free.computeIfAbsent(size, k -> new ArrayDeque<>()).push(p);
-        inUseBytes -= size;
-        cachedBytes += size;
-    }
-
-    /** Returns every cached block to the driver; returns the bytes released. */
-    public synchronized long trim() {
-        runtime.makeCurrent();
-        long released = 0;
-        for (Map.Entry<Long, ArrayDeque<CUdeviceptr>> e : free.entrySet()) {
-            for (CUdeviceptr p : e.getValue()) {
-                cuMemFree(p);
-                released += e.getKey();
+        inUseBytes -= b.size;
+        TreeSet<Block> pool = b.segment.small ? smallFree : largeFree;
+        b.free = true;
+        if (b.prev != null && b.prev.free) {
+            Block left = b.prev;
+            pool.remove(left);
+            left.size += b.size;
+            left.next = b.next;
+            if (b.next != null) {
+                b.next.prev = left;
+            }
+            b = left;
+        }
+        if (b.next != null && b.next.free) {
+            Block right = b.next;
+            pool.remove(right);
+            b.size += right.size;
+            b.next = right.next;
+            if (right.next != null) {
+                right.next.prev = b;
             }
         }
-        free.clear();
-        cachedBytes -= released;
+        pool.add(b);
+    }
+
+    /** Returns every wholly free segment to the driver; returns the bytes released. */
+    public synchronized long trim() {
+        long releasedBytes = 0;
+        for (int i = segments.size() - 1; i >= 0; i--) {
+            Segment s = segments.get(i);
+            TreeSet<Block> pool = s.small ? smallFree : largeFree;
+            Block whole = wholeFreeBlock(s, pool);
+            if (whole == null) {
+                continue;
+            }
+            pool.remove(whole);
+            device.free(s.base);
+            segments.remove(i);
+            reservedBytes -= s.size;
+            releasedBytes += s.size;
+        }
         trims++;
-        return released;
+        return releasedBytes;
+    }
+
+    /** The segment's one block when it is free and spans the segment, else null. */
+    private static Block wholeFreeBlock(Segment s, TreeSet<Block> pool) {
+        Block b = pool.ceiling(new Block(s, 0, s.size));
+        return b != null && b.segment == s && b.offset == 0 && b.size == s.size ? b : null;
     }
 
     /**
-     * Returns every block to the driver, cached and still in use, and refuses allocations from then on. Runs from a
-     * shutdown hook (so that compute-sanitizer's leak check sees a clean exit); tensors still open become unusable.
+     * Returns every segment to the driver and refuses allocations from then on. Runs from a shutdown hook (so that
+     * compute-sanitizer's leak check sees a clean exit); tensors still open become unusable.
      */
     public synchronized void releaseAll() {
         if (released) {
             return;
         }
         try {
-            runtime.makeCurrent();
-            trim();
-            for (CUdeviceptr p : outstanding.keySet()) {
-                cuMemFree(p);
+            for (Segment s : segments) {
+                device.free(s.base);
             }
         } catch (RuntimeException e) {
             // the context may already be gone at exit; nothing left to return then
         } finally {
+            segments.clear();
+            smallFree.clear();
+            largeFree.clear();
             outstanding.clear();
             inUseBytes = 0;
+            reservedBytes = 0;
             released = true;
         }
     }
 
+    /** Where a handed-out pointer's block lies, or null when it is not handed out. */
+    synchronized Placement placement(CUdeviceptr p) {
+        Block b = outstanding.get(p);
+        return b == null ? null : new Placement(b.segment.id, b.offset, b.size);
+    }
+
     private IllegalStateException outOfMemory(long bytes, CudaException e) {
-        long[] fr = {0};
-        long[] tot = {0};
+        long[] info = {0, 0};
         try {
-            cuMemGetInfo(fr, tot);
+            info = device.info();
         } catch (CudaException ignored) {
             // report what we know
         }
         return new IllegalStateException("CUDA out of memory allocating " + MemoryLedger.bytes(bytes) + " (device free "
-                + MemoryLedger.bytes(fr[0]) + " of " + MemoryLedger.bytes(tot[0]) + ", this process holds "
-                + MemoryLedger.bytes(inUseBytes) + " in tensors): reduce the batch size or use --device cpu ("
+                + MemoryLedger.bytes(info[0]) + " of " + MemoryLedger.bytes(info[1]) + ", this process holds "
+                + MemoryLedger.bytes(inUseBytes) + " in tensors, " + MemoryLedger.bytes(reservedBytes) + " reserved): reduce the batch size or use --device cpu ("
                 + e.getMessage() + ")");
     }
 
     public synchronized Stats stats() {
-        return new Stats(inUseBytes, cachedBytes, peakInUseBytes, peakReservedBytes, driverAllocations, reuses, trims);
+        return new Stats(inUseBytes, reservedBytes - inUseBytes, peakInUseBytes, peakReservedBytes, driverAllocations, reuses, trims);
     }
 
     /** Starts new peak windows: the peaks become what is held now. */
     public synchronized void resetPeaks() {
         peakInUseBytes = inUseBytes;
-        peakReservedBytes = inUseBytes + cachedBytes;
+        peakReservedBytes = reservedBytes;
     }
 
     /**
@@ -178,14 +346,12 @@ public final class CudaAllocator {
      * allocator's rounded in-use bytes, and the reserved bytes must not exceed what the device reports as used.
      */
     public synchronized MemoryCheck checkAgainstDevice() {
-        runtime.makeCurrent();
-        long[] fr = {0};
-        long[] tot = {0};
-        cuMemGetInfo(fr, tot);
+        long[] info = device.info();
         long ledgerLive = MemoryLedger.of(Device.CUDA).liveTotal();
-        return new MemoryCheck(ledgerLive, inUseBytes, inUseBytes + cachedBytes, tot[0] - fr[0], tot[0]);
+        return new MemoryCheck(ledgerLive, inUseBytes, reservedBytes, info[1] - info[0], info[1]);
     }
 
+    /** Bytes in blocks handed out, bytes reserved but free ("cached"), their peaks, segments taken from the driver. */
     public record Stats(long inUseBytes, long cachedBytes, long peakInUseBytes, long peakReservedBytes, long driverAllocations,
                         long reuses, long trims) {
         public String toJson() {

@@ -65,8 +65,8 @@ class CudaRuntimeTest {
         assertEquals(512, CudaAllocator.roundedSize(0));
         assertEquals(512, CudaAllocator.roundedSize(512));
         assertEquals(1024, CudaAllocator.roundedSize(513));
-        assertEquals(2L << 20, CudaAllocator.roundedSize(1L << 20));
-        assertEquals(4L << 20, CudaAllocator.roundedSize((2L << 20) + 1));
+        assertEquals(1L << 20, CudaAllocator.roundedSize(1L << 20));
+        assertEquals((2L << 20) + 512, CudaAllocator.roundedSize((2L << 20) + 1));
     }
 
     @Test
