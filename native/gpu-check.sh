@@ -79,9 +79,10 @@ if [ "${GPU_CHECK_SANITIZE:-0}" != "0" ]; then
     sanitizer="not run: out of time"
   else
     note "CUDA tests under compute-sanitizer --tool memcheck (${GPU_CHECK_SANITIZE_CLASSES:-org.mettle.backend.cuda})"
-    # --target-processes all follows the JVM's children; memcheck slows kernels 10-100x, so it gets its own cap
+    # --target-processes all follows the JVM's children; memcheck slows kernels 10-100x, so it gets its own cap;
+    # the direct allocator gives each tensor its own cuMemAlloc, so an overrun is not hidden inside a shared segment
     timeout $(( $(left) - 30 )) "$cs" --tool memcheck --leak-check full --error-exitcode 86 --target-processes all \
-      "$java" --add-modules jdk.incubator.vector -Xss8m -jar "$console" execute --class-path "$cp_tests" \
+      "$java" --add-modules jdk.incubator.vector -Xss8m -Dmettle.cuda.allocator=direct -jar "$console" execute --class-path "$cp_tests" \
       --select-package "${GPU_CHECK_SANITIZE_CLASSES:-org.mettle.backend.cuda}" --details=summary --disable-banner \
       > "$out/sanitizer.log" 2>&1
     src=$?

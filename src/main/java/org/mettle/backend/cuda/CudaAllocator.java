@@ -24,7 +24,9 @@ import org.mettle.tensor.Device;
  * driver stays close to the peak of the bytes in use, instead of growing by one cached block per distinct size.
  * {@link #trim()} returns wholly free segments to the driver (also done once automatically when cuMemAlloc runs out
  * of memory). Exact requested bytes are counted by the {@link MemoryLedger} through {@link CudaStorage}; this class
- * counts the rounded blocks ("in use") and the segments ("reserved").
+ * counts the rounded blocks ("in use") and the segments ("reserved"). {@code -Dmettle.cuda.allocator=direct} gives
+ * every block its own cuMemAlloc and frees it at once (no caching): slower, but compute-sanitizer's memcheck then
+ * sees every block's bounds (inside a shared segment an overrun into a neighbour is not an error to it).
  */
 public final class CudaAllocator {
     static final long ROUND = 512;
@@ -80,7 +82,10 @@ public final class CudaAllocator {
     private static final Comparator<Block> BEST_FIT = Comparator.<Block>comparingLong(b -> b.size)
             .thenComparingLong(b -> b.segment.id).thenComparingLong(b -> b.offset);
 
+    private static final boolean DIRECT = "direct".equals(System.getProperty("mettle.cuda.allocator"));
+
     private final DeviceMemory device;
+    private final boolean direct;
     private final TreeSet<Block> smallFree = new TreeSet<>(BEST_FIT);
     private final TreeSet<Block> largeFree = new TreeSet<>(BEST_FIT);
     private final List<Segment> segments = new ArrayList<>();
@@ -104,8 +109,13 @@ public final class CudaAllocator {
     }
 
     CudaAllocator(DeviceMemory device, DeviceHighWater highWater) {
+        this(device, highWater, DIRECT);
+    }
+
+    CudaAllocator(DeviceMemory device, DeviceHighWater highWater, boolean direct) {
         this.device = device;
         this.highWater = highWater;
+        this.direct = direct;
     }
 
     private static DeviceMemory driver(CudaRuntime runtime) {
@@ -162,7 +172,7 @@ public final class CudaAllocator {
         long size = roundedSize(bytes);
         boolean small = size <= SMALL_MAX;
         TreeSet<Block> pool = small ? smallFree : largeFree;
-        Block b = pool.ceiling(probeOf(size));
+        Block b = direct ? null : pool.ceiling(probeOf(size));
         if (b != null) {
             pool.remove(b);
             reuses++;
@@ -184,7 +194,7 @@ public final class CudaAllocator {
     }
 
     private Block newSegment(long requested, long size, boolean small) {
-        long segmentBytes = segmentSize(size);
+        long segmentBytes = direct ? size : segmentSize(size);
         long t0 = System.nanoTime();
         highWater.beforeDriverAllocation();
         CUdeviceptr base;
@@ -259,6 +269,9 @@ public final class CudaAllocator {
             }
         }
         pool.add(b);
+        if (direct) {
+            trim();
+        }
     }
 
     /** Returns every wholly free segment to the driver; returns the bytes released. */

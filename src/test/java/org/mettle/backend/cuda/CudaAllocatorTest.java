@@ -240,6 +240,20 @@ class CudaAllocatorTest {
     }
 
     @Test
+    void directModeGivesEveryBlockItsOwnAllocation() {
+        FakeDevice d = new FakeDevice(1L << 30);
+        CudaAllocator a = new CudaAllocator(d, new DeviceHighWater(() -> d.used), true);
+        CUdeviceptr p = a.allocate(1000);
+        CUdeviceptr q = a.allocate(1000);
+        assertEquals(2, d.allocations);
+        assertEquals(2048, d.used, "exact 512 B multiples, no shared segment");
+        a.free(p, 1000);
+        assertEquals(1, d.frees, "freed at once, not cached");
+        a.free(q, 1000);
+        assertEquals(0, d.used);
+    }
+
+    @Test
     void releaseAllReturnsEverySegmentAndRefusesMore() {
         FakeDevice d = new FakeDevice(1L << 30);
         CudaAllocator a = allocator(d);
