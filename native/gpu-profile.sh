@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Where the Mettle step's GPU time goes: `mettle compare` with -Dmettle.cuda.profile=true (each launch synchronized
-# and timed; CudaProfiler), per method and batch. Writes OUTDIR/profile-<method>-b<B>.txt (the table) and .json (the
+# Where the Mettle step's GPU time goes: `mettle compare` with -Dmettle.cuda.profile=true (CudaProfiler: GPU time
+# per kernel from CUDA events, the host's time per launch, fallbacks, copies), per method and batch. Writes OUTDIR/profile-<method>-b<B>.txt (the table) and .json (the
 # compare row, with "profile" and "allocator"). From the bundle (mettle-bundle/gpu-profile.sh) or a built checkout.
 # Usage: gpu-profile.sh OUTDIR [METHOD:BATCH ...]   (default: mettle:1); GPU_PROFILE_CAP_S caps each run (default 90)
 set -uo pipefail

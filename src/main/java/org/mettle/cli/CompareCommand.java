@@ -78,7 +78,7 @@ public final class CompareCommand implements Runnable {
                         + cudaBackend.allocator().stats().toJson() + (profiler == null ? "" : ",\"profile_steps\":" + steps
                         + ",\"profile\":" + profiler.toJson(60)) + "}";
                 if (profiler != null) {
-                    System.err.printf(Locale.ROOT, "profile of %s, %d timed steps (each launch synchronized, so slower than unprofiled):%n%s",
+                    System.err.printf(Locale.ROOT, "profile of %s, %d timed steps (kernel: GPU time from CUDA events; host launch: the host's time per launch):%n%s",
                             m.method(), steps, profiler.table((long) (m.stepMs() * steps * 1e6), 40));
                 }
                 devicePeak = "  device peak " + MemoryLedger.bytes(peak);

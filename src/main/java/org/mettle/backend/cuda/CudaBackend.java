@@ -56,7 +56,7 @@ public final class CudaBackend implements Backend {
         Runtime.getRuntime().addShutdownHook(new Thread(allocator::releaseAll, "mettle-cuda-release"));
         if (CudaProfiler.enabled()) {
             profiler = new CudaProfiler();
-            kernels.profiler = profiler;
+            kernels.profileWith(profiler);
             fallback.profiler = profiler;
             allocator.profiler = profiler;
         }

@@ -1,7 +1,6 @@
 package org.mettle.backend.cuda;
 
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 
@@ -12,6 +11,7 @@ import java.util.HashMap;
 import java.util.Map;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 
@@ -27,8 +27,9 @@ final class CudaKernels {
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
     private long launches;
-    /** Set by {@link CudaBackend} when {@link CudaProfiler#enabled()}. */
-    CudaProfiler profiler;
+    /** Set by {@link #profileWith} when {@link CudaProfiler#enabled()}. */
+    private CudaProfiler profiler;
+    private KernelEventTimer eventTimer;
 
     CudaKernels(CudaRuntime runtime) {
         this.runtime = runtime;
@@ -112,6 +113,7 @@ final class CudaKernels {
      * Float (float). Boxed types must match the kernel's C signature exactly.
      */
     void launch(String kernel, int gridX, int gridY, int gridZ, int block, Object... args) {
+        long hostStart = profiler == null ? 0 : System.nanoTime();
         if (gridX <= 0 || gridY <= 0 || gridZ <= 0) {
             return; // an empty grid is a no-op (CUDA would reject it)
         }
@@ -140,15 +142,21 @@ final class CudaKernels {
         if (profiler == null) {
             cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, 0, runtime.stream(), Pointer.to(params), null);
         } else {
-            cuStreamSynchronize(runtime.stream());
-            long t0 = System.nanoTime();
+            CUevent start = eventTimer.start(runtime.stream());
             cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, 0, runtime.stream(), Pointer.to(params), null);
-            cuStreamSynchronize(runtime.stream());
-            profiler.add("kernel " + kernel, System.nanoTime() - t0, 0);
+            eventTimer.end(kernel, start, runtime.stream());
+            profiler.add("host launch", System.nanoTime() - hostStart, 0);
         }
         synchronized (this) {
             launches++;
         }
+    }
+
+    /** Times every launch from now on: GPU time by CUDA events, host time of the launch call itself. */
+    void profileWith(CudaProfiler p) {
+        eventTimer = new KernelEventTimer(p);
+        p.beforeRead(eventTimer::flush);
+        profiler = p;
     }
 
     synchronized long launches() {
