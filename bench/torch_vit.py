@@ -67,7 +67,7 @@ def run_torch_child(args, threads):
 
 def run_mettle(args, threads):
     cmd = shlex.split(args.mettle) + ["bench", "model", "--arch", "vit_base_patch16_224", "--batch", str(args.batch),
-           "--device", "cpu", "--warmup", str(args.warmup), "--iters", str(args.iters), "--json"]
+           "--device", "cpu", "--warmup", str(args.warmup), "--iters", str(args.iters), "--json"] + (["--prepack"] if args.prepack else [])
     out = subprocess.run(cmd, env=child_env(threads), check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -85,6 +85,8 @@ def main():
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds with --compare")
     p.add_argument("--mettle", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mettle"),
                    help="the mettle command (split like a shell line; default: the repository's ./mettle)")
+    p.add_argument("--prepack", action="store_true",
+                   help="ours with the frozen Linear weights packed once (bench model --prepack: inference mode, +1 weight copy)")
     args = p.parse_args()
     if not args.compare:
         if os.environ.get("OMP_NUM_THREADS") != str(args.threads) or (args.omp_passive and os.environ.get("OMP_WAIT_POLICY") != "PASSIVE"):
@@ -102,7 +104,8 @@ def main():
     mm = statistics.median(r["ms"] for r in mettle)
     tm = statistics.median(r["ms"] for r in torch_runs)
     print(json.dumps({"compare": "vit_base_patch16_224 forward, fp32 cpu, no grad", "batch": args.batch,
-                      "threads": args.threads, "rounds": args.rounds, "torch_omp_passive": args.omp_passive, "mettle_ms": mm, "torch_ms": tm,
+                      "threads": args.threads, "rounds": args.rounds, "torch_omp_passive": args.omp_passive,
+                      "mettle_prepack": args.prepack, "mettle_ms": mm, "torch_ms": tm,
                       "mettle_min_ms": min(r["min_ms"] for r in mettle), "torch_min_ms": min(r["min_ms"] for r in torch_runs),
                       "ratio_torch_over_mettle": round(tm / mm, 3)}))
 

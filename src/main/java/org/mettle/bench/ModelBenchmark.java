@@ -31,23 +31,39 @@ public final class ModelBenchmark {
     private ModelBenchmark() {}
 
     /** One measurement; ms is the median over iterations, peak activation bytes from the device ledger. */
+    /** packedLinears: how many Linear weights were packed once ({@code --prepack}), packedBytes their extra memory. */
     public record Result(String arch, int batch, double ms, double minMs, int threads, String path,
-                         long parameters, long peakActivationBytes) {
+                         long parameters, long peakActivationBytes, int packedLinears, long packedBytes) {
         public String toJson() {
             return String.format(Locale.ROOT,
                     "{\"bench\":\"model\",\"arch\":\"%s\",\"batch\":%d,\"ms\":%.3f,\"min_ms\":%.3f,\"threads\":%d,"
-                            + "\"path\":\"%s\",\"parameters\":%d,\"peak_activation_bytes\":%d}",
-                    arch, batch, ms, minMs, threads, path, parameters, peakActivationBytes);
+                            + "\"path\":\"%s\",\"parameters\":%d,\"peak_activation_bytes\":%d,\"prepacked_linears\":%d,"
+                            + "\"prepacked_bytes\":%d}",
+                    arch, batch, ms, minMs, threads, path, parameters, peakActivationBytes, packedLinears, packedBytes);
         }
     }
 
     public static Result run(String arch, int batch, Backend backend, int warmup, int iters) {
+        return run(arch, batch, backend, warmup, iters, false);
+    }
+
+    /** With {@code prepack}, the frozen Linear weights are packed once before timing (Module#prepackLinears). */
+    public static Result run(String arch, int batch, Backend backend, int warmup, int iters, boolean prepack) {
         if (warmup < 0 || iters < 1 || batch < 1) {
             throw new IllegalArgumentException("batch and iters must be >= 1 and warmup >= 0, got " + batch + ", " + iters + ", " + warmup);
         }
         try (Backbone model = Architectures.create(arch, backend, 1);
              Tensor x = Tensor.randn(backend, new Random(2), 1f, Architectures.inputShape(arch, batch).dims()).untrack();
              var noGrad = GradMode.noGrad()) {
+            int packed = 0;
+            long packedBytes = 0;
+            if (prepack) {
+                MemoryLedger ledger = backend.ledger();
+                long weightsBefore = ledger.live(MemoryCategory.WEIGHTS);
+                model.module().trainable(false);
+                packed = model.module().prepackLinears();
+                packedBytes = ledger.live(MemoryCategory.WEIGHTS) - weightsBefore;
+            }
             for (int i = 0; i < warmup; i++) {
                 model.forward(x, LayerConsumer.NONE).close();
             }
@@ -57,7 +73,7 @@ public final class ModelBenchmark {
             double[] times = time(iters, () -> model.forward(x, LayerConsumer.NONE).close());
             long peak = ledger.peak(MemoryCategory.ACTIVATIONS) - before;
             return new Result(arch, batch, median(times), times[0], CpuParallel.threads(), VectorSupport.describe(),
-                    model.module().parameterCount(), peak);
+                    model.module().parameterCount(), peak, packed, packedBytes);
         }
     }
 

@@ -37,6 +37,9 @@ public final class BenchModelCommand implements Runnable {
     @Option(names = "--json", description = "print one JSON object as the last line")
     boolean json;
 
+    @Option(names = "--prepack", description = "pack the frozen Linear weights once before timing (inference; one more copy of them)")
+    boolean prepack;
+
     @Override
     public void run() {
         BenchCommand.requireCpu(device);
@@ -44,10 +47,12 @@ public final class BenchModelCommand implements Runnable {
         if (!Architectures.isKnown(arch)) {
             throw new IllegalArgumentException("unknown architecture '" + arch + "'; known: " + String.join(", ", Architectures.names()));
         }
-        ModelBenchmark.Result r = ModelBenchmark.run(arch, batch, Backends.cpu(), warmup, iters);
+        ModelBenchmark.Result r = ModelBenchmark.run(arch, batch, Backends.cpu(), warmup, iters, prepack);
         System.out.printf(Locale.ROOT, "%s batch %d fp32 cpu forward (no grad): %.2f ms median (min %.2f), %d threads, %s;"
-                        + " %.1fM parameters, peak activations %s%n", r.arch(), r.batch(), r.ms(), r.minMs(), r.threads(), r.path(),
-                r.parameters() / 1e6, MemoryLedger.bytes(r.peakActivationBytes()));
+                        + " %.1fM parameters, peak activations %s%s%n", r.arch(), r.batch(), r.ms(), r.minMs(), r.threads(), r.path(),
+                r.parameters() / 1e6, MemoryLedger.bytes(r.peakActivationBytes()),
+                prepack ? String.format(Locale.ROOT, "; %d Linear weights prepacked (%s more)", r.packedLinears(),
+                        MemoryLedger.bytes(r.packedBytes())) : "");
         if (breakdown) {
             Map<String, Double> ops = ModelBenchmark.breakdown(arch, batch, Backends.cpu(), iters);
             double total = ops.values().stream().mapToDouble(Double::doubleValue).sum();

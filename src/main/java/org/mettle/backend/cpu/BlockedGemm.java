@@ -176,44 +176,98 @@ abstract class BlockedGemm implements GemmKernel {
             int panels = ceilDiv(nc, nr);
             float[] pb = ws.packedB(panels * nr * k);
             if (!par) {
-                PackedBlock block = new PackedBlock(transB, b, bOff, ldb, n, jc, nc, panels, slices, pb, false);
                 for (int pc = 0; pc < k; pc += kcMax) {
                     packB(transB, b, bOff, ldb, n, jc, pc, Math.min(kcMax, k - pc), 0, panels, pb, panels * nr * pc,
                             ws);
                 }
-                int mc = Math.min(mcMax, roundUp(m, mr));
-                for (int ic = 0; ic < m; ic += mc) {
-                    multiplyBlock(transA, a, aOff, lda, alpha, beta, ic, Math.min(mc, m - ic), k, block, 0, panels,
-                            c, cOff, ldc, ws);
-                }
-                continue;
             }
-            PackedBlock block = new PackedBlock(transB, b, bOff, ldb, n, jc, nc, panels, slices, pb, true);
-            // About four equal work items per thread, so work stealing can even out a core shared with other
-            // work. Tall products split rows (each item packs its own A rows); short ones split the columns.
-            int target = 4 * threads;
-            int mBlocks = ceilDiv(m, mcMax);
-            int nParts = 1;
-            if (m >= target * MIN_ROWS_PER_ITEM) {
-                mBlocks = roundUp(Math.max(mBlocks, target), threads);
-            } else {
-                nParts = Math.max(1, Math.min(panels, ceilDiv(target, mBlocks)));
-            }
-            int mc = roundUp(ceilDiv(m, mBlocks), mr);
-            mBlocks = ceilDiv(m, mc);
-            final int parts = nParts;
-            CpuParallel.parallelFor(mBlocks * parts, 1, (from, to) -> {
-                Workspace w = WORKSPACE.get();
-                for (int item = from; item < to; item++) {
-                    int ic = item / parts * mc;
-                    int part = item % parts;
-                    int p0 = (int) ((long) panels * part / parts);
-                    int p1 = (int) ((long) panels * (part + 1) / parts);
-                    multiplyBlock(transA, a, aOff, lda, alpha, beta, ic, Math.min(mc, m - ic), k, block, p0, p1,
-                            c, cOff, ldc, w);
-                }
-            });
+            PackedBlock block = new PackedBlock(transB, b, bOff, ldb, n, jc, nc, panels, slices, pb, par);
+            multiplyColumnBlock(transA, a, aOff, lda, alpha, beta, m, k, block, c, cOff, ldc, par, ws);
         }
+    }
+
+    /** All rows of op(A) times one packed column block of op(B), on this thread or split over the pool. */
+    private void multiplyColumnBlock(boolean transA, float[] a, int aOff, int lda, float alpha, float beta, int m, int k,
+                                     PackedBlock block, float[] c, int cOff, int ldc, boolean par, Workspace ws) {
+        int panels = block.panels;
+        if (!par) {
+            int mc = Math.min(mcMax, roundUp(m, mr));
+            for (int ic = 0; ic < m; ic += mc) {
+                multiplyBlock(transA, a, aOff, lda, alpha, beta, ic, Math.min(mc, m - ic), k, block, 0, panels,
+                        c, cOff, ldc, ws);
+            }
+            return;
+        }
+        // About four equal work items per thread, so work stealing can even out a core shared with other
+        // work. Tall products split rows (each item packs its own A rows); short ones split the columns.
+        int threads = CpuParallel.threads();
+        int target = 4 * threads;
+        int mBlocks = ceilDiv(m, mcMax);
+        int nParts = 1;
+        if (m >= target * MIN_ROWS_PER_ITEM) {
+            mBlocks = roundUp(Math.max(mBlocks, target), threads);
+        } else {
+            nParts = Math.max(1, Math.min(panels, ceilDiv(target, mBlocks)));
+        }
+        int mc = roundUp(ceilDiv(m, mBlocks), mr);
+        mBlocks = ceilDiv(m, mc);
+        final int parts = nParts;
+        CpuParallel.parallelFor(mBlocks * parts, 1, (from, to) -> {
+            Workspace w = WORKSPACE.get();
+            for (int item = from; item < to; item++) {
+                int ic = item / parts * mc;
+                int part = item % parts;
+                int p0 = (int) ((long) panels * part / parts);
+                int p1 = (int) ((long) panels * (part + 1) / parts);
+                multiplyBlock(transA, a, aOff, lda, alpha, beta, ic, Math.min(mc, m - ic), k, block, p0, p1,
+                        c, cOff, ldc, w);
+            }
+        });
+    }
+
+    /** Floats {@link #packWeights} writes for an op(B) of k x n. */
+    @Override
+    public final long packedSize(int n, int k) {
+        return (long) ceilDiv(n, nr) * nr * k;
+    }
+
+    /** op(B) packed once, every column and depth slice, in the layout {@link #sgemmPacked} reads. */
+    @Override
+    public final void packWeights(boolean transB, int n, int k, float[] b, int bOff, int ldb, float[] packed) {
+        GemmChecks.checkSizes(1, n, k);
+        GemmChecks.checkWeights(transB, n, k, b, bOff, ldb);
+        if (packed.length < packedSize(n, k)) {
+            throw new IllegalArgumentException("packWeights: " + packed.length + " floats cannot hold " + packedSize(n, k));
+        }
+        int panels = ceilDiv(n, nr);
+        Workspace ws = WORKSPACE.get();
+        for (int pc = 0; pc < k; pc += kcMax) {
+            packB(transB, b, bOff, ldb, n, 0, pc, Math.min(kcMax, k - pc), 0, panels, packed, panels * nr * pc, ws);
+        }
+    }
+
+    @Override
+    public final void sgemmPacked(int m, int n, int k, float alpha, float[] a, int aOff, int lda, float[] packed,
+                                  float beta, float[] c, int cOff, int ldc) {
+        GemmChecks.checkSizes(m, n, k);
+        GemmChecks.checkPacked(m, n, k, a, aOff, lda, c, cOff, ldc);
+        if (packed.length < packedSize(n, k)) {
+            throw new IllegalArgumentException("sgemmPacked: " + packed.length + " packed floats, expected " + packedSize(n, k)
+                    + " for k x n = " + k + " x " + n);
+        }
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0 || alpha == 0f) {
+            scale(m, n, beta, c, cOff, ldc);
+            return;
+        }
+        if (beta != 0f && beta != 1f) {
+            scale(m, n, beta, c, cOff, ldc);
+        }
+        boolean par = CpuParallel.threads() > 1 && (long) m * n * k >= PARALLEL_MIN_MNK;
+        PackedBlock block = new PackedBlock(false, null, 0, 0, n, 0, n, ceilDiv(n, nr), ceilDiv(k, kcMax), packed, false);
+        multiplyColumnBlock(false, a, aOff, lda, alpha, beta, m, k, block, c, cOff, ldc, par, WORKSPACE.get());
     }
 
     /**

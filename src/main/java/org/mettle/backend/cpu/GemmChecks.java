@@ -46,6 +46,28 @@ final class GemmChecks {
                 b, bOff, ldb, strideB, transB ? n : k, transB ? k : n, count);
     }
 
+    /** A (stored m x k) and C of a product with a packed op(B) (BlockedGemm#sgemmPacked). */
+    static void checkPacked(int m, int n, int k, float[] a, int aOff, int lda, float[] c, int cOff, int ldc) {
+        if (m == 0 || n == 0) {
+            checkNotNull("C", c);
+            return;
+        }
+        checkMatrix("C", "ldc", "", c, cOff, ldc, 0, m, n, 1);
+        if (k > 0) {
+            checkMatrix("A", "lda", " (stored m x k)", a, aOff, lda, 0, m, k, 1);
+        }
+    }
+
+    /** The op(B) that BlockedGemm#packWeights reads. */
+    static void checkWeights(boolean transB, int n, int k, float[] b, int bOff, int ldb) {
+        if (n == 0 || k == 0) {
+            checkNotNull("B", b);
+            return;
+        }
+        checkMatrix("B", "ldb", transB ? " (transB: stored n x k)" : " (stored k x n)", b, bOff, ldb, 0, transB ? n : k,
+                transB ? k : n, 1);
+    }
+
     private static void checkMatrix(String name, String ldName, String layout, float[] arr, int off, int ld,
                                     int stride, int rows, int cols, int count) {
         checkNotNull(name, arr);

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.mettle.autograd.GradMode;
 import org.mettle.backend.Backends;
 import org.mettle.io.SafetensorsFile;
@@ -50,14 +50,20 @@ class VitGoldenTest {
         return diff / scale;
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"vit_test_patch8_32", "ast_test_patch16_32x57"})
-    void everyBlockMatchesPyTorch(String arch) {
+    /** prepacked: the frozen Linear weights packed once for the CPU GEMM (Module#prepackLinears), as inference uses. */
+    @ParameterizedTest(name = "{0} prepacked={1}")
+    @CsvSource({"vit_test_patch8_32,false", "ast_test_patch16_32x57,false", "vit_test_patch8_32,true", "ast_test_patch16_32x57,true"})
+    void everyBlockMatchesPyTorch(String arch, boolean prepacked) {
         try (SafetensorsFile io = SafetensorsFile.open(golden(arch + ".io.safetensors"));
              Backbone model = Architectures.create(arch, Backends.cpu(), 99);
              Tensor input = Tensor.of(io.readFloats("input"), io.info("input").shape()).untrack();
              var noGrad = GradMode.noGrad()) {
             Architectures.loadWeights(model, golden(arch + ".weights.safetensors"));
+            if (prepacked) {
+                model.module().trainable(false);
+                int layers = model.layerCount();
+                assertEquals(4 * layers, model.module().prepackLinears(), "qkv, proj, fc1 and fc2 of every block");
+            }
             List<float[]> layers = new ArrayList<>();
             List<int[]> shapes = new ArrayList<>();
             try (Tensor out = model.forward(input, o -> {
