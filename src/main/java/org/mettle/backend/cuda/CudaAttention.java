@@ -48,10 +48,40 @@ final class CudaAttention {
         }
     }
 
+    /**
+     * Which kernel serves a bf16 forward that reaches attention.cu ({@code -Dmettle.cuda.attention}, read once per
+     * backend): the fp32-math kernel verified on the GPU, or the tensor-core variant (attn_tc.cuh) until it is too.
+     */
+    enum ForwardVariant {
+        /** attn_fwd_bf16 / attn_fwd_f32: fp32 math on CUDA cores (the default). */
+        CLASSIC,
+        /** attn_fwd_tc32_bf16 / attn_fwd_tc64_bf16 for bf16 with head dim <= 64 and a multiple of 8; others as CLASSIC. */
+        TC;
+
+        static final String PROPERTY = "mettle.cuda.attention";
+
+        static ForwardVariant fromProperty() {
+            String v = System.getProperty(PROPERTY, "classic").trim();
+            for (ForwardVariant f : values()) {
+                if (f.name().equalsIgnoreCase(v)) {
+                    return f;
+                }
+            }
+            throw new IllegalArgumentException("-D" + PROPERTY + "=" + v + ": expected classic or tc");
+        }
+    }
+
+    /** Query rows per block of the tensor-core forward (attn_tc.cuh). */
+    private static final int TC_ROWS = 64;
+    private static final int TC_MAX_HEAD_DIM = 64;
+
     private final CudaBackend cuda;
     private final CudaKernels kernels;
     private final HostFallback fallback;
     private volatile LcdDispatch lcdDispatch = LcdDispatch.fromProperty();
+    private volatile ForwardVariant forwardVariant = ForwardVariant.fromProperty();
+    /** What served the latest {@link #attention} call: a kernel name, "lcd.cu" or "host fallback" (for benchmarks). */
+    private volatile String lastForwardKernel = "none";
     private long lcdForwardCalls;
     private long lcdBackwardCalls;
 
@@ -111,6 +141,7 @@ final class CudaAttention {
     void attention(AttentionShape s, Tensor q, AttentionLayout ql, Tensor k, AttentionLayout kl, Tensor v, AttentionLayout vl,
                    Tensor bias, Tensor mask, Tensor o, AttentionLayout ol, Tensor lse) {
         if (!attentionSupported(s, bias, mask, lse, q, k, v, o)) {
+            lastForwardKernel = "host fallback";
             fallback.run("attention", new Tensor[] {q, k, v, bias, mask, o, lse}, new Tensor[] {o, lse}, h -> {
                 Backends.cpu().attention(s, h[0], ql, h[1], kl, h[2], vl, h[3], h[4], h[5], ol, h[6]);
                 return null;
@@ -129,20 +160,54 @@ final class CudaAttention {
             if (splits > 0) {
                 lcdForward(s, sx, qc, kc, vc, oc, lse, splits);
                 unpack(oc, o, ol, s, s.queries());
+                lastForwardKernel = "lcd.cu, " + splits + " key splits";
                 return;
             }
-            kernels.launch("attn_fwd" + sx, cdiv(s.queries(), FWD_ROWS), Math.min(bh, CudaKernels.MAX_GRID_YZ), 1, 128,
+            String tc = forwardVariant == ForwardVariant.TC ? tensorCoreKernel(s, qc, kc, vc, oc) : null;
+            String kernel = tc != null ? tc : "attn_fwd" + sx;
+            kernels.launch(kernel, cdiv(s.queries(), tc != null ? TC_ROWS : FWD_ROWS), Math.min(bh, CudaKernels.MAX_GRID_YZ), 1, 128,
                     ptr(qc), ptr(kc), ptr(vc), ptr(oc), ptr(lse),
                     s.batch(), s.heads(), s.queries(), s.keys(), s.headDim(), s.scale(),
                     ptr(bias), bias == null ? 1 : bias.dim(0), bias == null ? 1 : bias.dim(1),
                     ptr(mask), mask == null ? 1 : mask.dim(0), mask == null ? 1 : mask.dim(1));
             unpack(oc, o, ol, s, s.queries());
+            lastForwardKernel = kernel;
         } finally {
             closeIfCopy(qc, q);
             closeIfCopy(kc, k);
             closeIfCopy(vc, v);
             closeIfCopy(oc, o);
         }
+    }
+
+    /**
+     * The tensor-core forward kernel for these contiguous operands, or null when it does not apply: bf16 only, head dim
+     * a multiple of 8 up to 64, and 16-byte aligned rows (cp.async; the allocator's blocks are 256-byte aligned).
+     */
+    static String tensorCoreKernel(AttentionShape s, Tensor q, Tensor k, Tensor v, Tensor o) {
+        int d = s.headDim();
+        if (q.dtype() != DType.BF16 || d % 8 != 0 || d > TC_MAX_HEAD_DIM) {
+            return null;
+        }
+        for (Tensor t : new Tensor[] {q, k, v, o}) {
+            if (t.offset() % 8 != 0) {
+                return null;
+            }
+        }
+        return d <= 32 ? "attn_fwd_tc32_bf16" : "attn_fwd_tc64_bf16";
+    }
+
+    void forwardVariant(ForwardVariant variant) {
+        forwardVariant = variant;
+    }
+
+    ForwardVariant forwardVariant() {
+        return forwardVariant;
+    }
+
+    /** What served the latest forward call: a kernel name, "lcd.cu, N key splits" or "host fallback". */
+    String lastForwardKernel() {
+        return lastForwardKernel;
     }
 
     void attentionBackward(AttentionShape s, Tensor q, AttentionLayout ql, Tensor k, AttentionLayout kl, Tensor v, AttentionLayout vl,
