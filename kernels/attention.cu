@@ -1,10 +1,12 @@
 // Fused attention: forward (O and row log-sum-exp), backward preprocessing
 // (Dv = rowsum(dO*O)), dQ (with optional dBias), and dK/dV. The query-only backward is
 // preprocess + dq. Layouts and logit rule in attn_core.cuh; launch rules in docs/kernels.md.
-// attn_fwd_tc{32,64}_bf16: the tensor-core forward variant (attn_tc.cuh), selected on the host by
-// -Dmettle.cuda.attention=tc.
+// The forward variant selected on the host by -Dmettle.cuda.attention=tc: attn_fwd_tc{32,64}_bf16
+// on tensor cores (attn_tc.cuh) and attn_fwd_tiled{32,64}_f32, register-tiled on CUDA cores
+// (attn_tiled.cuh).
 #include "attn_core.cuh"
 #include "attn_tc.cuh"
+#include "attn_tiled.cuh"
 
 namespace {
 
@@ -65,6 +67,21 @@ ATTN_FWD(attn_fwd_bf16, __nv_bfloat16)
   }
 ATTN_FWD_TC(attn_fwd_tc32_bf16, 32)
 ATTN_FWD_TC(attn_fwd_tc64_bf16, 64)
+
+// fp32, d <= D (any d; zero-padded). Grid: x = cdiv(Nq, 64), y loops over B*H. Smem: D=32 26.6 KB,
+// D=64 44 KB.
+#define ATTN_FWD_TILED(NAME, D)                                                                \
+  extern "C" __global__ void __launch_bounds__(attn_tiled::kThreads, 4)                         \
+      NAME(const float* Q, const float* K, const float* V, float* O, float* lse,               \
+           ATTN_PARAMS_DECL) {                                                                 \
+    __shared__ __align__(16) float smem[attn_tiled::Smem<D>::total];                           \
+    const attn::Params p = ATTN_PARAMS_INIT;                                                   \
+    if (d <= 0 || d > (D)) return;                                                             \
+    for (int bh = blockIdx.y; bh < B * H; bh += gridDim.y)                                     \
+      attn_tiled::fwd_block<float, D>(p, Q, K, V, O, lse, smem, bh, blockIdx.x * attn_tiled::kRows); \
+  }
+ATTN_FWD_TILED(attn_fwd_tiled32_f32, 32)
+ATTN_FWD_TILED(attn_fwd_tiled64_f32, 64)
 
 #define ATTN_PRE(NAME, T)                                                                      \
   extern "C" __global__ void __launch_bounds__(256)                                            \

@@ -6,7 +6,7 @@
 #   side=ours  kind=plan       mettle memory (meta backend: the ledger's planned peak) per step batch
 #   side=torch kind=gemm|attention|sdpa-check|step|env   bench/torch_gpu.py
 #   side=ours  kind=gemm|attention   mettle bench gemm|attention --device cuda at bench/gpu_shapes.json's shapes
-#                                    (bf16 attention twice: the default kernel, and "variant":"tc" = -Dmettle.cuda.attention=tc)
+#                                    (attention twice: the default kernels, and "variant":"tc" = -Dmettle.cuda.attention=tc)
 #   side=ours  kind=step       mettle compare --config paper --batch B --methods mettle|lavish --device cuda
 # Order (the budget cuts the tail): plans, PyTorch kernels, ours kernels, then per batch PyTorch's step and ours
 # alternately, then LAVisH on ours. bench/gpu_table.py turns this file and gpu-check.json into the README table.
@@ -135,12 +135,10 @@ while read -r kind name a b c d e; do
     attention)
       ours attention "\"name\":\"$name\",\"batch\":$a,\"heads\":$b,\"tokens\":$c,\"head_dim\":$d,\"dtype\":\"$e\"" 40 \
         "$mettle" bench attention --batch "$a" --heads "$b" --tokens "$c" --head-dim "$d" --dtype "$e" --device "$device" --iters 10 --json
-      # bf16 also with the tensor-core forward (a separate "variant":"tc" row; bench/gpu_table.py shows it below)
-      if [ "$e" = bf16 ]; then
-        METTLE_JAVA_OPTS="-Dmettle.cuda.attention=tc" ours attention \
-          "\"name\":\"$name\",\"batch\":$a,\"heads\":$b,\"tokens\":$c,\"head_dim\":$d,\"dtype\":\"$e\",\"variant\":\"tc\"" 40 \
-          "$mettle" bench attention --batch "$a" --heads "$b" --tokens "$c" --head-dim "$d" --dtype "$e" --device "$device" --iters 10 --json
-      fi ;;
+      # again with the newer forward kernels (bf16: tensor cores, fp32: register-tiled), a separate "variant":"tc" row
+      METTLE_JAVA_OPTS="-Dmettle.cuda.attention=tc" ours attention \
+        "\"name\":\"$name\",\"batch\":$a,\"heads\":$b,\"tokens\":$c,\"head_dim\":$d,\"dtype\":\"$e\",\"variant\":\"tc\"" 40 \
+        "$mettle" bench attention --batch "$a" --heads "$b" --tokens "$c" --head-dim "$d" --dtype "$e" --device "$device" --iters 10 --json ;;
   esac
 done <<<"$(echo "$listing" | grep -E '^(gemm|attention) ')"
 

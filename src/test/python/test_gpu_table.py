@@ -31,9 +31,10 @@ def full_run():
         for d in a["dtypes"]:
             rows.append({"side": "torch", "kind": "attention", "name": a["name"], "dtype": d, "ms": 2.0, "impl": "sdpa"})
             rows.append({"side": "ours", "kind": "attention", "name": a["name"], "dtype": d, "result": {"ms": 5.0}})
-            if d == "bf16":  # the tensor-core variant (gpu-compare.sh: -Dmettle.cuda.attention=tc), 2.5x faster
+            if a["name"] != "swinv2-l-s2-window":  # the newer kernels (-Dmettle.cuda.attention=tc), 2.5x faster
+                kernel = ("attn_fwd_tc%d_bf16" if d == "bf16" else "attn_fwd_tiled%d_f32") % (32 if a["head_dim"] <= 32 else 64)
                 rows.append({"side": "ours", "kind": "attention", "name": a["name"], "dtype": d, "variant": "tc",
-                             "result": {"ms": 2.0, "kernel": "attn_fwd_tc%d_bf16" % (32 if a["head_dim"] <= 32 else 64)}})
+                             "result": {"ms": 2.0, "kernel": kernel}})
     for b, ours_ms, torch_ms, ours_peak, torch_peak, device_peak, plan in (
             (1, 90.0, 100.0, 1500 * MIB, 1600 * MIB, 1550 * MIB, 1500 * MIB),
             (8, 450.0, 400.0, 5000 * MIB, 4800 * MIB, 5600 * MIB, 5000 * MIB)):
@@ -77,7 +78,8 @@ class GpuTableTest(unittest.TestCase):
         tc = rows["attention fwd bf16 vit-b (16x12x197x64) [tc: attn_fwd_tc64_bf16]"]
         self.assertEqual(tc[2:], ["1x", ">= 0.50x", "yes"])
         self.assertIn("attention fwd bf16 swinv2-l-s0-windows (160x6x144x32) [tc: attn_fwd_tc32_bf16]", rows)
-        self.assertFalse([n for n in rows if "f32" in n and "[tc" in n], "no tc rows where none were measured")
+        self.assertEqual(rows["attention fwd f32 vit-b (16x12x197x64) [tc: attn_fwd_tiled64_f32]"][2:], ["1x", ">= 0.50x", "yes"])
+        self.assertFalse([n for n in rows if "s2-window" in n and "[tc" in n], "no tc row where none was measured")
         names = list(rows)
         self.assertEqual(names.index("attention fwd bf16 vit-b (16x12x197x64) [tc: attn_fwd_tc64_bf16]"),
                          names.index("attention fwd bf16 vit-b (16x12x197x64)") + 1, "each variant right below its default row")

@@ -49,31 +49,47 @@ final class CudaAttention {
     }
 
     /**
-     * Which kernel serves a bf16 forward that reaches attention.cu ({@code -Dmettle.cuda.attention}, read once per
-     * backend): the fp32-math kernel verified on the GPU, or the tensor-core variant (attn_tc.cuh) until it is too.
+     * Which kernels serve a forward that reaches attention.cu ({@code -Dmettle.cuda.attention}, read once per backend):
+     * the kernels verified on the GPU, or the newer ones (attn_tc.cuh, attn_tiled.cuh) until they are too.
      */
     enum ForwardVariant {
-        /** attn_fwd_bf16 / attn_fwd_f32: fp32 math on CUDA cores (the default). */
-        CLASSIC,
-        /** attn_fwd_tc32_bf16 / attn_fwd_tc64_bf16 for bf16 with head dim <= 64 and a multiple of 8; others as CLASSIC. */
-        TC;
+        /** attn_fwd_f32 / attn_fwd_bf16: 16 query rows per block, fp32 math on CUDA cores (the default). */
+        CLASSIC(false, false),
+        /** Both newer kernels: TC_BF16 and TILED_F32 together. */
+        TC(true, true),
+        /** bf16 with head dim <= 64 and a multiple of 8 on tensor cores (attn_fwd_tc{32,64}_bf16); fp32 as CLASSIC. */
+        TC_BF16(true, false),
+        /** fp32 with head dim <= 64 register-tiled on CUDA cores (attn_fwd_tiled{32,64}_f32); bf16 as CLASSIC. */
+        TILED_F32(false, true);
 
         static final String PROPERTY = "mettle.cuda.attention";
+        final boolean tensorCoreBf16;
+        final boolean tiledF32;
+
+        ForwardVariant(boolean tensorCoreBf16, boolean tiledF32) {
+            this.tensorCoreBf16 = tensorCoreBf16;
+            this.tiledF32 = tiledF32;
+        }
+
+        /** The property's spelling: classic, tc, tc-bf16, tiled-f32. */
+        String spelling() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
 
         static ForwardVariant fromProperty() {
             String v = System.getProperty(PROPERTY, "classic").trim();
             for (ForwardVariant f : values()) {
-                if (f.name().equalsIgnoreCase(v)) {
+                if (f.spelling().equalsIgnoreCase(v)) {
                     return f;
                 }
             }
-            throw new IllegalArgumentException("-D" + PROPERTY + "=" + v + ": expected classic or tc");
+            throw new IllegalArgumentException("-D" + PROPERTY + "=" + v + ": expected classic, tc, tc-bf16 or tiled-f32");
         }
     }
 
-    /** Query rows per block of the tensor-core forward (attn_tc.cuh). */
-    private static final int TC_ROWS = 64;
-    private static final int TC_MAX_HEAD_DIM = 64;
+    /** Query rows per block of the tensor-core and the tiled forward (attn_tc.cuh, attn_tiled.cuh). */
+    private static final int VARIANT_ROWS = 64;
+    private static final int VARIANT_MAX_HEAD_DIM = 64;
 
     private final CudaBackend cuda;
     private final CudaKernels kernels;
@@ -163,9 +179,9 @@ final class CudaAttention {
                 lastForwardKernel = "lcd.cu, " + splits + " key splits";
                 return;
             }
-            String tc = forwardVariant == ForwardVariant.TC ? tensorCoreKernel(s, qc, kc, vc, oc) : null;
-            String kernel = tc != null ? tc : "attn_fwd" + sx;
-            kernels.launch(kernel, cdiv(s.queries(), tc != null ? TC_ROWS : FWD_ROWS), Math.min(bh, CudaKernels.MAX_GRID_YZ), 1, 128,
+            String variant = variantKernel(forwardVariant, s, qc, kc, vc, oc);
+            String kernel = variant != null ? variant : "attn_fwd" + sx;
+            kernels.launch(kernel, cdiv(s.queries(), variant != null ? VARIANT_ROWS : FWD_ROWS), Math.min(bh, CudaKernels.MAX_GRID_YZ), 1, 128,
                     ptr(qc), ptr(kc), ptr(vc), ptr(oc), ptr(lse),
                     s.batch(), s.heads(), s.queries(), s.keys(), s.headDim(), s.scale(),
                     ptr(bias), bias == null ? 1 : bias.dim(0), bias == null ? 1 : bias.dim(1),
@@ -181,12 +197,20 @@ final class CudaAttention {
     }
 
     /**
-     * The tensor-core forward kernel for these contiguous operands, or null when it does not apply: bf16 only, head dim
-     * a multiple of 8 up to 64, and 16-byte aligned rows (cp.async; the allocator's blocks are 256-byte aligned).
+     * The newer forward kernel the variant picks for these contiguous operands, or null for the classic one. Tensor
+     * cores: bf16, head dim a multiple of 8 up to 64, 16-byte aligned rows (cp.async; the allocator's blocks are
+     * 256-byte aligned). Tiled: fp32, head dim up to 64.
      */
-    static String tensorCoreKernel(AttentionShape s, Tensor q, Tensor k, Tensor v, Tensor o) {
+    static String variantKernel(ForwardVariant variant, AttentionShape s, Tensor q, Tensor k, Tensor v, Tensor o) {
         int d = s.headDim();
-        if (q.dtype() != DType.BF16 || d % 8 != 0 || d > TC_MAX_HEAD_DIM) {
+        if (d > VARIANT_MAX_HEAD_DIM) {
+            return null;
+        }
+        String width = d <= 32 ? "32" : "64";
+        if (variant.tiledF32 && q.dtype() == DType.F32) {
+            return "attn_fwd_tiled" + width + "_f32";
+        }
+        if (!variant.tensorCoreBf16 || q.dtype() != DType.BF16 || d % 8 != 0) {
             return null;
         }
         for (Tensor t : new Tensor[] {q, k, v, o}) {
@@ -194,7 +218,7 @@ final class CudaAttention {
                 return null;
             }
         }
-        return d <= 32 ? "attn_fwd_tc32_bf16" : "attn_fwd_tc64_bf16";
+        return "attn_fwd_tc" + width + "_bf16";
     }
 
     void forwardVariant(ForwardVariant variant) {

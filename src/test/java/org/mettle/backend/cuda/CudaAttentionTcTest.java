@@ -19,8 +19,9 @@ import org.mettle.tensor.Shape;
 import org.mettle.tensor.Tensor;
 
 /**
- * The tensor-core bf16 attention forward ({@code -Dmettle.cuda.attention=tc}, attn_tc.cuh) against the CPU backend on
- * the same bf16-rounded inputs, and against the classic bf16 kernel. The selection rules run without a GPU.
+ * The forward variants of {@code -Dmettle.cuda.attention}: the tensor-core bf16 kernels (attn_tc.cuh) against the CPU
+ * backend on the same bf16-rounded inputs and against the classic bf16 kernel, and the register-tiled fp32 kernels
+ * (attn_tiled.cuh) against the CPU backend and the classic fp32 kernel. The selection rules run without a GPU.
  */
 class CudaAttentionTcTest {
     private static final Backend CPU = Backends.cpu();
@@ -34,9 +35,14 @@ class CudaAttentionTcTest {
             assertEquals(ForwardVariant.CLASSIC, ForwardVariant.fromProperty(), "default");
             System.setProperty(ForwardVariant.PROPERTY, " TC ");
             assertEquals(ForwardVariant.TC, ForwardVariant.fromProperty());
+            System.setProperty(ForwardVariant.PROPERTY, "tc-bf16");
+            assertEquals(ForwardVariant.TC_BF16, ForwardVariant.fromProperty());
+            System.setProperty(ForwardVariant.PROPERTY, "tiled-f32");
+            assertEquals(ForwardVariant.TILED_F32, ForwardVariant.fromProperty());
             System.setProperty(ForwardVariant.PROPERTY, "flash");
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, ForwardVariant::fromProperty);
-            assertTrue(e.getMessage().contains("-Dmettle.cuda.attention=flash") && e.getMessage().contains("classic or tc"), e.getMessage());
+            assertTrue(e.getMessage().contains("-Dmettle.cuda.attention=flash") && e.getMessage().contains("classic, tc, tc-bf16 or tiled-f32"),
+                    e.getMessage());
         } finally {
             if (before == null) {
                 System.clearProperty(ForwardVariant.PROPERTY);
@@ -46,12 +52,12 @@ class CudaAttentionTcTest {
         }
     }
 
-    private static String tcKernelFor(int d, DType dtype, int offset) {
+    private static String kernelFor(ForwardVariant variant, int d, DType dtype, int offset) {
         AttentionShape s = new AttentionShape(1, 1, 4, 4, d, 1f);
         try (Tensor base = Tensor.zeros(CPU, Shape.of(4 * d + 8)); Tensor typed = base.toType(dtype)) {
             Tensor view = offset == 0 ? typed : typed.viewRows(offset, 4 * d, Shape.of(4 * d));
             try {
-                return CudaAttention.tensorCoreKernel(s, view, view, view, view);
+                return CudaAttention.variantKernel(variant, s, view, view, view, view);
             } finally {
                 if (view != typed) {
                     view.close();
@@ -61,16 +67,26 @@ class CudaAttentionTcTest {
     }
 
     @Test
-    void tensorCoreKernelAppliesToBf16HeadDimsUpTo64InStepsOf8() {
-        assertEquals("attn_fwd_tc32_bf16", tcKernelFor(32, DType.BF16, 0));
-        assertEquals("attn_fwd_tc32_bf16", tcKernelFor(24, DType.BF16, 0));
-        assertEquals("attn_fwd_tc64_bf16", tcKernelFor(40, DType.BF16, 0));
-        assertEquals("attn_fwd_tc64_bf16", tcKernelFor(64, DType.BF16, 0));
-        assertEquals("attn_fwd_tc64_bf16", tcKernelFor(64, DType.BF16, 8), "16-byte aligned view");
-        assertNull(tcKernelFor(64, DType.F32, 0), "fp32 keeps CUDA-core math (no tf32 for fp32 results)");
-        assertNull(tcKernelFor(80, DType.BF16, 0), "head dim above 64");
-        assertNull(tcKernelFor(12, DType.BF16, 0), "head dim not a multiple of 8");
-        assertNull(tcKernelFor(64, DType.BF16, 4), "rows not 16-byte aligned");
+    void variantKernelsApplyToHeadDimsUpTo64() {
+        ForwardVariant tc = ForwardVariant.TC;
+        assertEquals("attn_fwd_tc32_bf16", kernelFor(tc, 32, DType.BF16, 0));
+        assertEquals("attn_fwd_tc32_bf16", kernelFor(tc, 24, DType.BF16, 0));
+        assertEquals("attn_fwd_tc64_bf16", kernelFor(tc, 40, DType.BF16, 0));
+        assertEquals("attn_fwd_tc64_bf16", kernelFor(tc, 64, DType.BF16, 0));
+        assertEquals("attn_fwd_tc64_bf16", kernelFor(tc, 64, DType.BF16, 8), "16-byte aligned view");
+        assertNull(kernelFor(tc, 80, DType.BF16, 0), "head dim above 64");
+        assertNull(kernelFor(tc, 12, DType.BF16, 0), "bf16 head dim not a multiple of 8");
+        assertNull(kernelFor(tc, 64, DType.BF16, 4), "rows not 16-byte aligned");
+        assertEquals("attn_fwd_tiled32_f32", kernelFor(tc, 12, DType.F32, 0), "fp32: any head dim, CUDA cores (no tf32)");
+        assertEquals("attn_fwd_tiled64_f32", kernelFor(tc, 64, DType.F32, 4));
+        assertNull(kernelFor(tc, 80, DType.F32, 0));
+        assertEquals("attn_fwd_tc64_bf16", kernelFor(ForwardVariant.TC_BF16, 64, DType.BF16, 0));
+        assertNull(kernelFor(ForwardVariant.TC_BF16, 64, DType.F32, 0));
+        assertEquals("attn_fwd_tiled64_f32", kernelFor(ForwardVariant.TILED_F32, 64, DType.F32, 0));
+        assertNull(kernelFor(ForwardVariant.TILED_F32, 64, DType.BF16, 0));
+        for (DType t : new DType[] {DType.F32, DType.BF16}) {
+            assertNull(kernelFor(ForwardVariant.CLASSIC, 64, t, 0));
+        }
     }
 
     /** bf16 copies of f32 data on both backends, and the f32 values they hold (the reference's inputs). */
@@ -114,7 +130,7 @@ class CudaAttentionTcTest {
              Tensor oClassic = Tensor.empty(gpu, Shape.of(b, h, nq, d), DType.BF16);
              Tensor lseClassic = Tensor.empty(gpu, Shape.of(b, h, nq), DType.F32)) {
             CPU.attention(s, q.cpuF32(), lq, k.cpuF32(), lk, v.cpuF32(), lk, biasCpu, maskCpu, oRef, lq, lseRef);
-            gpu.attention.forwardVariant(ForwardVariant.TC);
+            gpu.attention.forwardVariant(ForwardVariant.TC_BF16);
             gpu.attention(s, q.gpuBf16(), lq, k.gpuBf16(), lk, v.gpuBf16(), lk, bias, mask, oTc, lq, lseTc);
             assertEquals(d <= 32 ? "attn_fwd_tc32_bf16" : "attn_fwd_tc64_bf16", gpu.attention.lastForwardKernel(), name + ": kernel");
             gpu.attention.forwardVariant(ForwardVariant.CLASSIC);
@@ -128,6 +144,43 @@ class CudaAttentionTcTest {
         } finally {
             gpu.attention.forwardVariant(before);
         }
+    }
+
+    /** The tiled fp32 forward against the CPU backend and the classic fp32 kernel. */
+    private void checkF32(CudaBackend gpu, String name, int b, int h, int nq, int nk, int d, boolean withBias) {
+        AttentionShape s = new AttentionShape(b, h, nq, nk, d, (float) (1 / Math.sqrt(d)));
+        AttentionLayout lq = AttentionLayout.contiguous(h, nq, d);
+        AttentionLayout lk = AttentionLayout.contiguous(h, nk, d);
+        ForwardVariant before = gpu.attention.forwardVariant();
+        try (Tensor qc = Tensor.randn(CPU, r, 1f, b, h, nq, d); Tensor kc = Tensor.randn(CPU, r, 1f, b, h, nk, d);
+             Tensor vc = Tensor.randn(CPU, r, 1f, b, h, nk, d);
+             Tensor biasCpu = withBias ? Tensor.randn(CPU, r, 0.5f, 1, h, nq, nk) : null;
+             Tensor q = qc.toDevice(gpu); Tensor k = kc.toDevice(gpu); Tensor v = vc.toDevice(gpu); Tensor bias = upload(gpu, biasCpu);
+             Tensor oRef = Tensor.empty(CPU, Shape.of(b, h, nq, d), DType.F32); Tensor lseRef = Tensor.empty(CPU, Shape.of(b, h, nq), DType.F32);
+             Tensor o = Tensor.empty(gpu, Shape.of(b, h, nq, d), DType.F32); Tensor lse = Tensor.empty(gpu, Shape.of(b, h, nq), DType.F32);
+             Tensor oClassic = Tensor.empty(gpu, Shape.of(b, h, nq, d), DType.F32);
+             Tensor lseClassic = Tensor.empty(gpu, Shape.of(b, h, nq), DType.F32)) {
+            CPU.attention(s, qc, lq, kc, lk, vc, lk, biasCpu, null, oRef, lq, lseRef);
+            gpu.attention.forwardVariant(ForwardVariant.TILED_F32);
+            gpu.attention(s, q, lq, k, lk, v, lk, bias, null, o, lq, lse);
+            assertEquals(d <= 32 ? "attn_fwd_tiled32_f32" : "attn_fwd_tiled64_f32", gpu.attention.lastForwardKernel(), name + ": kernel");
+            gpu.attention.forwardVariant(ForwardVariant.CLASSIC);
+            gpu.attention(s, q, lq, k, lk, v, lk, bias, null, oClassic, lq, lseClassic);
+            assertClose(name + " tiled o vs cpu", oRef, o, 1e-4);
+            assertClose(name + " tiled lse vs cpu", lseRef, lse, 1e-4);
+            assertClose(name + " tiled o vs classic", oClassic, o, 1e-5);
+        } finally {
+            gpu.attention.forwardVariant(before);
+        }
+    }
+
+    @Test
+    void tiledF32MatchesCpuAndClassic() {
+        CudaBackend gpu = CudaTestSupport.cudaOrSkip();
+        checkF32(gpu, "vit-b-like", 2, 3, 197, 197, 64, false);
+        checkF32(gpu, "swin window bias", 3, 2, 144, 144, 32, true);
+        checkF32(gpu, "d=1", 1, 1, 5, 7, 1, false);
+        checkF32(gpu, "d=50 cross", 1, 2, 33, 100, 50, true);
     }
 
     @Test
