@@ -65,7 +65,7 @@ __device__ __forceinline__ void fwd_block(const attn::Params& p, const bf16* __r
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, t = lane & 3;
   const int mi = lane >> 3, mr = lane & 7;  // ldmatrix: this lane addresses row mr of matrix mi
-  const int b = bh / p.H, h = bh % p.H;
+  const attn::HeadExtra extra(p, bh / p.H, bh % p.H);
   const long long qoff = static_cast<long long>(bh) * p.Nq * p.d;
   const long long koff = static_cast<long long>(bh) * p.Nk * p.d;
   bf16* Qs = smem + S::q;
@@ -132,7 +132,7 @@ __device__ __forceinline__ void fwd_block(const attn::Params& p, const bf16* __r
         for (int e = 0; e < 4; ++e) {
           const int key = k0 + n * 8 + 2 * t + (e & 1), q = row[e >> 1];
           float v = -INFINITY;
-          if (key < p.Nk && q < p.Nq) v = s[n][e] * p.scale + attn::logit_extra(p, b, h, q, key);
+          if (key < p.Nk && q < p.Nq) v = s[n][e] * p.scale + extra(q, key);
           s[n][e] = v;
           mx[e >> 1] = fmaxf(mx[e >> 1], v);
         }

@@ -41,7 +41,7 @@ __device__ __forceinline__ void fwd_block(const attn::Params& p, const T* __rest
   using S = Smem<D>;
   constexpr int C = D / 32;  // float4 groups of head dims per thread in O: 4tx + 32c
   const int ty = threadIdx.x >> 3, tx = threadIdx.x & 7;
-  const int b = bh / p.H, h = bh % p.H;
+  const attn::HeadExtra extra(p, bh / p.H, bh % p.H);
   const long long qoff = static_cast<long long>(bh) * p.Nq * p.d;
   const long long koff = static_cast<long long>(bh) * p.Nk * p.d;
   float* Qs = smem + S::q;
@@ -90,7 +90,7 @@ __device__ __forceinline__ void fwd_block(const attn::Params& p, const T* __rest
       for (int j = 0; j < 4; ++j) {
         const int key = k0 + 4 * tx + j;
         float v = -INFINITY;
-        if (key < p.Nk && q < p.Nq) v = s[i][j] * p.scale + attn::logit_extra(p, b, h, q, key);
+        if (key < p.Nk && q < p.Nq) v = s[i][j] * p.scale + extra(q, key);
         s[i][j] = v;
         mx = fmaxf(mx, v);
       }
