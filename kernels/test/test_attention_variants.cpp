@@ -4,6 +4,8 @@
 // attn_ref.h: head dims 32 and 64 (and 24, 40 zero-padded), query and key counts that are not
 // multiples of the 64-row / 64- or 32-key tiles, broadcast and full bias, -inf masks with a
 // fully masked row, no keys, lse omitted.
+#include <algorithm>
+
 #include "../attention.cu"
 #include "attn_ref.h"
 #include "emu_test.h"
