@@ -2,8 +2,9 @@
 // bf16 forward (attn_fwd_tc{32,64}_bf16, kernels/attn_tc.cuh) and the register-tiled fp32 forward
 // (attn_fwd_tiled{32,64}_f32, kernels/attn_tiled.cuh), against the double reference of
 // attn_ref.h: head dims 32 and 64 (and 24, 40 zero-padded), query and key counts that are not
-// multiples of the 64-row / 64- or 32-key tiles, broadcast and full bias, -inf masks with a
-// fully masked row, no keys, lse omitted.
+// multiples of the 64-row / 64- or 32-key tiles, broadcast and full bias (ramped over the keys:
+// the running max grows tile by tile), -inf masks with a fully masked row and a row whose first
+// tile is fully masked, no keys, lse omitted.
 #include <algorithm>
 
 #include "../attention.cu"
@@ -42,6 +43,8 @@ void run(const Case& c) {
     r.Bb = c.bias_full ? c.B : 1;
     r.Hb = c.H;
     bias = t::randn((size_t)r.Bb * r.Hb * c.Nq * c.Nk, 0.5f);
+    // a ramp over the keys: the row max grows tile after tile, so the accumulator is rescaled often
+    for (size_t i = 0; i < bias.size(); ++i) bias[i] += 0.05f * float(i % c.Nk);
     r.bias = &bias;
   }
   if (c.with_mask) {  // [B, 1, Nq, Nk]: random -inf, row 1 fully masked in batch 0
@@ -51,6 +54,9 @@ void run(const Case& c) {
     auto u = t::uniform(mask.size(), 0.f, 1.f);
     for (size_t i = 0; i < mask.size(); ++i) if (u[i] < 0.3f) mask[i] = -INFINITY;
     for (int j = 0; j < c.Nk; ++j) mask[(size_t)1 * c.Nk + j] = -INFINITY;
+    // row 2 of batch 0: its first 64-key tile fully masked (the running max starts at -inf there)
+    if (c.Nq > 2)
+      for (int j = 0; j < std::min(c.Nk - 1, 64); ++j) mask[(size_t)2 * c.Nk + j] = -INFINITY;
     r.mask = &mask;
   }
   t::vec<double> O_ref, lse_ref;
