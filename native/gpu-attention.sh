@@ -20,7 +20,8 @@ start=$SECONDS
 budget="${GPU_ATTENTION_BUDGET_S:-150}"
 left() { echo $((budget - (SECONDS - start))); }
 note() { echo "[gpu-attention $(date +%H:%M:%S) +$((SECONDS - start))s] $*"; }
-json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr -d '\n\r'; }
+# control characters (newlines, Maven's colour escapes) would make the JSON invalid: drop them
+json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr -d '\000-\037'; }
 
 if [ -x "$here/runtime/bin/java" ]; then            # inside the bundle
   java="$here/runtime/bin/java"; cp_main="$here/lib/*"; tests="$here/test/classes"
