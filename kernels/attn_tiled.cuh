@@ -48,6 +48,7 @@ __device__ __forceinline__ void fwd_block(const attn::Params& p, const T* __rest
   float* Ks = smem + S::k;
   float* Vs = smem + S::v;
   float* Ps = smem + S::p;
+  const bool active = q0 + 16 * (threadIdx.x >> 5) < p.Nq;  // this warp's rows 16w..16w+15
 
   __syncthreads();  // smem may still be read by the previous (bh) call
   load_transposed<T, D>(Qs, S::qp, kRows, Q + qoff, q0, p.Nq, p.d);
@@ -66,73 +67,76 @@ __device__ __forceinline__ void fwd_block(const attn::Params& p, const T* __rest
     load_transposed<T, D>(Ks, S::kp, kKeys, K + koff, k0, p.Nk, p.d);
     attn::load_rows<T, D>(Vs, S::vp, kKeys, V + koff, k0, p.Nk, p.d);
     __syncthreads();
-
-    float s[4][4];
+    if (active) {  // warp-uniform: warps wholly past Nq only help load
+      float s[4][4];
 #pragma unroll
-    for (int i = 0; i < 4; ++i) s[i][0] = s[i][1] = s[i][2] = s[i][3] = 0.f;
+      for (int i = 0; i < 4; ++i) s[i][0] = s[i][1] = s[i][2] = s[i][3] = 0.f;
 #pragma unroll 4
-    for (int t = 0; t < D; ++t) {
-      const float4 q4 = *reinterpret_cast<const float4*>(Qs + t * S::qp + 4 * ty);
-      const float4 k4 = *reinterpret_cast<const float4*>(Ks + t * S::kp + 4 * tx);
-      const float qv[4] = {q4.x, q4.y, q4.z, q4.w}, kv[4] = {k4.x, k4.y, k4.z, k4.w};
+      for (int t = 0; t < D; ++t) {
+        const float4 q4 = *reinterpret_cast<const float4*>(Qs + t * S::qp + 4 * ty);
+        const float4 k4 = *reinterpret_cast<const float4*>(Ks + t * S::kp + 4 * tx);
+        const float qv[4] = {q4.x, q4.y, q4.z, q4.w}, kv[4] = {k4.x, k4.y, k4.z, k4.w};
 #pragma unroll
-      for (int i = 0; i < 4; ++i)
+        for (int i = 0; i < 4; ++i)
 #pragma unroll
-        for (int j = 0; j < 4; ++j) s[i][j] += qv[i] * kv[j];
-    }
+          for (int j = 0; j < 4; ++j) s[i][j] += qv[i] * kv[j];
+      }
 
-    float pr[4][4];
+      float pr[4][4];
 #pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      const int q = q0 + 4 * ty + i;
-      float mx = -INFINITY;
+      for (int i = 0; i < 4; ++i) {
+        const int q = q0 + 4 * ty + i;
+        float mx = -INFINITY;
 #pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        const int key = k0 + 4 * tx + j;
-        float v = -INFINITY;
-        if (key < p.Nk && q < p.Nq) v = s[i][j] * p.scale + extra(q, key);
-        s[i][j] = v;
-        mx = fmaxf(mx, v);
+        for (int j = 0; j < 4; ++j) {
+          const int key = k0 + 4 * tx + j;
+          float v = -INFINITY;
+          if (key < p.Nk && q < p.Nq) v = s[i][j] * p.scale + extra(q, key);
+          s[i][j] = v;
+          mx = fmaxf(mx, v);
+        }
+        mx = fmaxf(mx, __shfl_xor_sync(mt::kFullMask, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(mt::kFullMask, mx, 2));
+        mx = fmaxf(mx, __shfl_xor_sync(mt::kFullMask, mx, 4));
+        const float mn = fmaxf(m[i], mx);
+        const float corr = mt::exp_shifted(m[i], mn);
+        m[i] = mn;
+        float rs = 0.f;
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+          pr[i][j] = mt::exp_shifted(s[i][j], mn);
+          rs += pr[i][j];
+        }
+        l[i] = l[i] * corr + rs;  // a per-thread partial sum (the row group shares m), reduced at the end
+#pragma unroll
+        for (int c = 0; c < C; ++c) {
+          acc[i][c][0] *= corr;
+          acc[i][c][1] *= corr;
+          acc[i][c][2] *= corr;
+          acc[i][c][3] *= corr;
+        }
       }
-      mx = fmaxf(mx, __shfl_xor_sync(mt::kFullMask, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(mt::kFullMask, mx, 2));
-      mx = fmaxf(mx, __shfl_xor_sync(mt::kFullMask, mx, 4));
-      const float mn = fmaxf(m[i], mx);
-      const float corr = mt::exp_shifted(m[i], mn);
-      m[i] = mn;
-      float rs = 0.f;
 #pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        pr[i][j] = mt::exp_shifted(s[i][j], mn);
-        rs += pr[i][j];
-      }
-      l[i] = l[i] * corr + rs;  // a per-thread partial sum (the row group shares m), reduced at the end
-#pragma unroll
-      for (int c = 0; c < C; ++c) {
-        acc[i][c][0] *= corr;
-        acc[i][c][1] *= corr;
-        acc[i][c][2] *= corr;
-        acc[i][c][3] *= corr;
-      }
+      for (int j = 0; j < 4; ++j)
+        *reinterpret_cast<float4*>(Ps + (4 * tx + j) * S::pp + 4 * ty) = make_float4(pr[0][j], pr[1][j], pr[2][j], pr[3][j]);
     }
-#pragma unroll
-    for (int j = 0; j < 4; ++j)
-      *reinterpret_cast<float4*>(Ps + (4 * tx + j) * S::pp + 4 * ty) = make_float4(pr[0][j], pr[1][j], pr[2][j], pr[3][j]);
     __syncthreads();
 
-    const int valid = p.Nk - k0 < kKeys ? p.Nk - k0 : kKeys;
-    for (int kk = 0; kk < valid; ++kk) {
-      const float4 p4 = *reinterpret_cast<const float4*>(Ps + kk * S::pp + 4 * ty);
-      const float pv[4] = {p4.x, p4.y, p4.z, p4.w};
+    if (active) {
+      const int valid = p.Nk - k0 < kKeys ? p.Nk - k0 : kKeys;
+      for (int kk = 0; kk < valid; ++kk) {
+        const float4 p4 = *reinterpret_cast<const float4*>(Ps + kk * S::pp + 4 * ty);
+        const float pv[4] = {p4.x, p4.y, p4.z, p4.w};
 #pragma unroll
-      for (int c = 0; c < C; ++c) {
-        const float4 v4 = *reinterpret_cast<const float4*>(Vs + kk * S::vp + 32 * c + 4 * tx);
+        for (int c = 0; c < C; ++c) {
+          const float4 v4 = *reinterpret_cast<const float4*>(Vs + kk * S::vp + 32 * c + 4 * tx);
 #pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          acc[i][c][0] += pv[i] * v4.x;
-          acc[i][c][1] += pv[i] * v4.y;
-          acc[i][c][2] += pv[i] * v4.z;
-          acc[i][c][3] += pv[i] * v4.w;
+          for (int i = 0; i < 4; ++i) {
+            acc[i][c][0] += pv[i] * v4.x;
+            acc[i][c][1] += pv[i] * v4.y;
+            acc[i][c][2] += pv[i] * v4.z;
+            acc[i][c][3] += pv[i] * v4.w;
+          }
         }
       }
     }
