@@ -3,7 +3,8 @@
 # bf16 on tensor cores, fp32 register-tiled) correct on the hardware, and faster than the default ones and than
 # PyTorch's SDPA? The same rows as gpu-compare.sh's attention part, so bench/gpu_table.py renders them.
 #   1. C-level kernel tests on the GPU: test_attention_variants and test_attention (needs nvcc)
-#   2. the Java CUDA attention tests: CudaAttentionTcTest (variants vs CPU and vs classic) and CudaAttentionTest
+#   2. the Java CUDA attention tests: CudaAttentionTcTest (variants vs CPU and vs classic), CudaAttentionTest and
+#      CudaAttentionTcSuiteTest (CudaAttentionTest with the newer forward kernels)
 #   3. PyTorch SDPA at bench/gpu_shapes.json's attention shapes (bench/torch_gpu.py --only attention)
 #   4. ours at the same shapes, default kernels and -Dmettle.cuda.attention=tc ("variant":"tc" rows)
 # Writes OUT/gpu-attention.json (gpu-compare.json's format: {"gpu","driver","date","seconds","budget_s","rows",
@@ -62,7 +63,7 @@ if [ -n "$console" ] && [ -f "$console" ]; then
   note "Java CUDA attention tests"
   timeout 120 "$java" --add-modules jdk.incubator.vector -Xss8m -jar "$console" execute \
     --class-path "$tests:$(jars_of "$cp_main")" --select-class org.mettle.backend.cuda.CudaAttentionTcTest \
-    --select-class org.mettle.backend.cuda.CudaAttentionTest --reports-dir "$out/junit" --details=tree --disable-banner \
+    --select-class org.mettle.backend.cuda.CudaAttentionTest --select-class org.mettle.backend.cuda.CudaAttentionTcSuiteTest --reports-dir "$out/junit" --details=tree --disable-banner \
     > "$out/junit/console.txt" 2>&1
   jrc=$?
   tail -30 "$out/junit/console.txt"
