@@ -79,27 +79,55 @@ def met(ratio, goal, higher_is_better):
     return "yes" if ok else "**no**"
 
 
+def variants(rows, kind, name, dtype):
+    """Our kernel variants measured for one shape: None (the default kernel) first, then each named one in file order
+    (gpu-compare.sh adds "variant":"tc" rows for attention; rows without the field are the default kernel)."""
+    found = [None]
+    for r in rows.rows:
+        v = r.get("variant")
+        if r.get("side") == "ours" and r.get("kind") == kind and r.get("name") == name and r.get("dtype") == dtype \
+                and v not in (None, "classic") and v not in found:
+            found.append(v)
+    return found
+
+
+def find_variant(rows, kind, name, dtype, variant):
+    for r in rows.rows:
+        if r.get("side") == "ours" and r.get("kind") == kind and r.get("name") == name and r.get("dtype") == dtype \
+                and (r.get("variant") in (None, "classic") if variant is None else r.get("variant") == variant):
+            return r
+    return None
+
+
 def kernel_rows(rows, shapes, kind, out):
     for spec in shapes.get(kind, []):
         for dtype in spec["dtypes"]:
-            ours = rows.find("ours", kind, name=spec["name"], dtype=dtype)
-            torch = rows.find("torch", kind, name=spec["name"], dtype=dtype)
-            if kind == "gemm":
-                what = f"GEMM {dtype} {spec['name']} ({spec['m']}x{spec['n']}x{spec['k']})"
-                flops = 2.0 * spec["m"] * spec["n"] * spec["k"]
-                goal = spec.get("goal_ratio") if dtype == "bf16" else None  # the issue's goal is for bf16
-            else:
-                what = f"attention fwd {dtype} {spec['name']} ({spec['batch']}x{spec['heads']}x{spec['tokens']}x{spec['head_dim']})"
-                flops = 4.0 * spec["batch"] * spec["heads"] * spec["tokens"] ** 2 * spec["head_dim"]
-                goal = spec.get("goal_ratio")
-            ours_ms = None if rows.missing("ours", ours) else ours["result"].get("ms")
-            torch_ms = None if rows.missing("torch", torch) else torch.get("ms")
-            o = f"{fmt_num(flops / ours_ms / 1e9)} TFLOP/s" if ours_ms else cell(rows.missing("ours", ours) or "no ms")
-            t = f"{fmt_num(flops / torch_ms / 1e9)} TFLOP/s" if torch_ms else cell(rows.missing("torch", torch) or "no ms")
-            if torch_ms and torch.get("impl") == "math":
-                t += " (math, no SDPA)"
-            ratio = torch_ms / ours_ms if ours_ms and torch_ms else None
-            out.append((what, o, t, fmt_num(ratio, "x") if ratio else "-", f">= {goal:.2f}x" if goal else "-", met(ratio, goal, True)))
+            for variant in variants(rows, kind, spec["name"], dtype):
+                kernel_row(rows, spec, kind, dtype, variant, out)
+
+
+def kernel_row(rows, spec, kind, dtype, variant, out):
+    ours = find_variant(rows, kind, spec["name"], dtype, variant)
+    torch = rows.find("torch", kind, name=spec["name"], dtype=dtype)
+    if kind == "gemm":
+        what = f"GEMM {dtype} {spec['name']} ({spec['m']}x{spec['n']}x{spec['k']})"
+        flops = 2.0 * spec["m"] * spec["n"] * spec["k"]
+        goal = spec.get("goal_ratio") if dtype == "bf16" else None  # the issue's goal is for bf16
+    else:
+        what = f"attention fwd {dtype} {spec['name']} ({spec['batch']}x{spec['heads']}x{spec['tokens']}x{spec['head_dim']})"
+        flops = 4.0 * spec["batch"] * spec["heads"] * spec["tokens"] ** 2 * spec["head_dim"]
+        goal = spec.get("goal_ratio")
+    if variant:  # with the kernel that ran, so a variant that fell back to the default kernel shows it
+        kernel = ((ours or {}).get("result") or {}).get("kernel")
+        what += f" [{variant}: {kernel}]" if kernel else f" [{variant}]"
+    ours_ms = None if rows.missing("ours", ours) else ours["result"].get("ms")
+    torch_ms = None if rows.missing("torch", torch) else torch.get("ms")
+    o = f"{fmt_num(flops / ours_ms / 1e9)} TFLOP/s" if ours_ms else cell(rows.missing("ours", ours) or "no ms")
+    t = f"{fmt_num(flops / torch_ms / 1e9)} TFLOP/s" if torch_ms else cell(rows.missing("torch", torch) or "no ms")
+    if torch_ms and torch.get("impl") == "math":
+        t += " (math, no SDPA)"
+    ratio = torch_ms / ours_ms if ours_ms and torch_ms else None
+    out.append((what, o, t, fmt_num(ratio, "x") if ratio else "-", f">= {goal:.2f}x" if goal else "-", met(ratio, goal, True)))
 
 
 def step_rows(rows, shapes, out):

@@ -32,6 +32,27 @@ __device__ __forceinline__ float logit_extra(const Params& p, int b, int h, int 
   return v;
 }
 
+// logit_extra with the (b % Bx, h % Hx) slices resolved once per head (no integer division per
+// logit): bias[q, k] + mask[q, k] of head (b, h).
+struct HeadExtra {
+  const float* bias;
+  const float* mask;
+  int Nk;
+  __device__ __forceinline__ HeadExtra(const Params& p, int b, int h)
+      : bias(p.bias == nullptr ? nullptr
+                               : p.bias + static_cast<long long>((b % p.Bb) * p.Hb + h % p.Hb) * p.Nq * p.Nk),
+        mask(p.mask == nullptr ? nullptr
+                               : p.mask + static_cast<long long>((b % p.Bm) * p.Hm + h % p.Hm) * p.Nq * p.Nk),
+        Nk(p.Nk) {}
+  __device__ __forceinline__ float operator()(int q, int k) const {
+    const long long i = static_cast<long long>(q) * Nk + k;
+    float v = 0.f;
+    if (bias != nullptr) v += bias[i];
+    if (mask != nullptr) v += mask[i];
+    return v;
+  }
+};
+
 // Rows [r0, r0 + rows) of an n x d matrix into smem (row pitch `pitch`, D columns), zero
 // for rows >= n and columns >= d.
 template <typename T, int D>

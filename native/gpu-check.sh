@@ -146,6 +146,15 @@ bench attention --batch 16 --heads 12 --tokens 197 --head-dim 64
 bench attention --batch 16 --heads 12 --tokens 1214 --head-dim 64 --iters 10
 bench attention --batch 1024 --heads 6 --tokens 49 --head-dim 32
 bench attention --batch 16 --heads 12 --tokens 197 --head-dim 64 --dtype bf16
+# the newer forward kernels (-Dmettle.cuda.attention=tc: bf16 on tensor cores, fp32 register-tiled) next to the
+# default ones at ViT-B and Swin-V2-L stage 0; the option goes after `bench` (bench() reads it from $1: an assignment
+# before a shell function call would not reach it)
+bench METTLE_JAVA_OPTS=-Dmettle.cuda.attention=tc attention --batch 16 --heads 12 --tokens 197 --head-dim 64 --dtype bf16
+bench METTLE_JAVA_OPTS=-Dmettle.cuda.attention=tc attention --batch 16 --heads 12 --tokens 197 --head-dim 64
+bench attention --batch 160 --heads 6 --tokens 144 --head-dim 32 --dtype bf16
+bench METTLE_JAVA_OPTS=-Dmettle.cuda.attention=tc attention --batch 160 --heads 6 --tokens 144 --head-dim 32 --dtype bf16
+bench attention --batch 160 --heads 6 --tokens 144 --head-dim 32
+bench METTLE_JAVA_OPTS=-Dmettle.cuda.attention=tc attention --batch 160 --heads 6 --tokens 144 --head-dim 32
 # a Mettle-scale training step: ViT-B (12 blocks, 768 wide) on 16 x 197 tokens, forward + backward + AdamW
 bench train-step --batch 16 --tokens 197 --dim 768 --heads 12 --depth 12 --warmup 1 --iters 3
 # Mettle kernels at the backbones' layer shapes, 20 frames (2 clips x 10 segments), K = 4 meta-tokens:

@@ -6,6 +6,7 @@
 #   side=ours  kind=plan       mettle memory (meta backend: the ledger's planned peak) per step batch
 #   side=torch kind=gemm|attention|sdpa-check|step|env   bench/torch_gpu.py
 #   side=ours  kind=gemm|attention   mettle bench gemm|attention --device cuda at bench/gpu_shapes.json's shapes
+#                                    (attention twice: the default kernels, and "variant":"tc" = -Dmettle.cuda.attention=tc)
 #   side=ours  kind=step       mettle compare --config paper --batch B --methods mettle|lavish --device cuda
 # Order (the budget cuts the tail): plans, PyTorch kernels, ours kernels, then per batch PyTorch's step and ours
 # alternately, then LAVisH on ours. bench/gpu_table.py turns this file and gpu-check.json into the README table.
@@ -133,6 +134,10 @@ while read -r kind name a b c d e; do
         "$mettle" bench gemm --m "$a" --n "$b" --k "$c" --dtype "$d" --device "$device" --iters 10 --json ;;
     attention)
       ours attention "\"name\":\"$name\",\"batch\":$a,\"heads\":$b,\"tokens\":$c,\"head_dim\":$d,\"dtype\":\"$e\"" 40 \
+        "$mettle" bench attention --batch "$a" --heads "$b" --tokens "$c" --head-dim "$d" --dtype "$e" --device "$device" --iters 10 --json
+      # again with the newer forward kernels (bf16: tensor cores, fp32: register-tiled), a separate "variant":"tc" row
+      METTLE_JAVA_OPTS="-Dmettle.cuda.attention=tc" ours attention \
+        "\"name\":\"$name\",\"batch\":$a,\"heads\":$b,\"tokens\":$c,\"head_dim\":$d,\"dtype\":\"$e\",\"variant\":\"tc\"" 40 \
         "$mettle" bench attention --batch "$a" --heads "$b" --tokens "$c" --head-dim "$d" --dtype "$e" --device "$device" --iters 10 --json ;;
   esac
 done <<<"$(echo "$listing" | grep -E '^(gemm|attention) ')"

@@ -31,6 +31,10 @@ def full_run():
         for d in a["dtypes"]:
             rows.append({"side": "torch", "kind": "attention", "name": a["name"], "dtype": d, "ms": 2.0, "impl": "sdpa"})
             rows.append({"side": "ours", "kind": "attention", "name": a["name"], "dtype": d, "result": {"ms": 5.0}})
+            if a["name"] != "swinv2-l-s2-window":  # the newer kernels (-Dmettle.cuda.attention=tc), 2.5x faster
+                kernel = ("attn_fwd_tc%d_bf16" if d == "bf16" else "attn_fwd_tiled%d_f32") % (32 if a["head_dim"] <= 32 else 64)
+                rows.append({"side": "ours", "kind": "attention", "name": a["name"], "dtype": d, "variant": "tc",
+                             "result": {"ms": 2.0, "kernel": kernel}})
     for b, ours_ms, torch_ms, ours_peak, torch_peak, device_peak, plan in (
             (1, 90.0, 100.0, 1500 * MIB, 1600 * MIB, 1550 * MIB, 1500 * MIB),
             (8, 450.0, 400.0, 5000 * MIB, 4800 * MIB, 5600 * MIB, 5000 * MIB)):
@@ -70,6 +74,15 @@ class GpuTableTest(unittest.TestCase):
         self.assertEqual(rows["GEMM f32 square-4096 (4096x4096x4096)"][3:], ["-", "-"], "the GEMM goal is the bf16 one")
         att = rows["attention fwd f32 vit-b (16x12x197x64)"]
         self.assertEqual(att[2:], ["0.4x", ">= 0.50x", "**no**"])
+        self.assertEqual(rows["attention fwd bf16 vit-b (16x12x197x64)"][2:], ["0.4x", ">= 0.50x", "**no**"], "the default kernel's row")
+        tc = rows["attention fwd bf16 vit-b (16x12x197x64) [tc: attn_fwd_tc64_bf16]"]
+        self.assertEqual(tc[2:], ["1x", ">= 0.50x", "yes"])
+        self.assertIn("attention fwd bf16 swinv2-l-s0-windows (160x6x144x32) [tc: attn_fwd_tc32_bf16]", rows)
+        self.assertEqual(rows["attention fwd f32 vit-b (16x12x197x64) [tc: attn_fwd_tiled64_f32]"][2:], ["1x", ">= 0.50x", "yes"])
+        self.assertFalse([n for n in rows if "s2-window" in n and "[tc" in n], "no tc row where none was measured")
+        names = list(rows)
+        self.assertEqual(names.index("attention fwd bf16 vit-b (16x12x197x64) [tc: attn_fwd_tc64_bf16]"),
+                         names.index("attention fwd bf16 vit-b (16x12x197x64)") + 1, "each variant right below its default row")
         self.assertEqual(rows["Mettle step B=1 x 10 seg: time"][1:], ["100 ms", "0.9x", "<= 1.0x", "yes"])
         self.assertEqual(rows["Mettle step B=8 x 10 seg: time"][2:], ["1.12x", "<= 1.0x", "**no**"])
         mem1 = rows["Mettle step B=1 x 10 seg: peak memory (ledger vs torch.cuda.max_memory_allocated)"]
@@ -99,6 +112,7 @@ class GpuTableTest(unittest.TestCase):
         self.assertEqual(plan[:2], ["failed (exit 1): CUDA not available", "plan 1,493.4 MiB"])
         for name, cells in rows.items():
             self.assertNotIn("yes", cells, name + ": nothing is met without numbers")
+        self.assertFalse([n for n in rows if "[tc" in n], "a run without variant rows shows none")
 
     def test_raw_copies(self):
         with tempfile.TemporaryDirectory() as tmp:

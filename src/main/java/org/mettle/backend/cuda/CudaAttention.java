@@ -48,10 +48,56 @@ final class CudaAttention {
         }
     }
 
+    /**
+     * Which kernels serve a forward that reaches attention.cu ({@code -Dmettle.cuda.attention}, read once per backend):
+     * the kernels verified on the GPU, or the newer ones (attn_tc.cuh, attn_tiled.cuh) until they are too.
+     */
+    enum ForwardVariant {
+        /** attn_fwd_f32 / attn_fwd_bf16: 16 query rows per block, fp32 math on CUDA cores (the default). */
+        CLASSIC(false, false),
+        /** Both newer kernels: TC_BF16 and TILED_F32 together. */
+        TC(true, true),
+        /** bf16 with head dim <= 64 and a multiple of 8 on tensor cores (attn_fwd_tc{32,64}_bf16); fp32 as CLASSIC. */
+        TC_BF16(true, false),
+        /** fp32 with head dim <= 64 register-tiled on CUDA cores (attn_fwd_tiled{32,64}_f32); bf16 as CLASSIC. */
+        TILED_F32(false, true);
+
+        static final String PROPERTY = "mettle.cuda.attention";
+        final boolean tensorCoreBf16;
+        final boolean tiledF32;
+
+        ForwardVariant(boolean tensorCoreBf16, boolean tiledF32) {
+            this.tensorCoreBf16 = tensorCoreBf16;
+            this.tiledF32 = tiledF32;
+        }
+
+        /** The property's spelling: classic, tc, tc-bf16, tiled-f32. */
+        String spelling() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+
+        static ForwardVariant fromProperty() {
+            String v = System.getProperty(PROPERTY, "classic").trim();
+            for (ForwardVariant f : values()) {
+                if (f.spelling().equalsIgnoreCase(v)) {
+                    return f;
+                }
+            }
+            throw new IllegalArgumentException("-D" + PROPERTY + "=" + v + ": expected classic, tc, tc-bf16 or tiled-f32");
+        }
+    }
+
+    /** Query rows per block of the tensor-core and the tiled forward (attn_tc.cuh, attn_tiled.cuh). */
+    private static final int VARIANT_ROWS = 64;
+    private static final int VARIANT_MAX_HEAD_DIM = 64;
+
     private final CudaBackend cuda;
     private final CudaKernels kernels;
     private final HostFallback fallback;
     private volatile LcdDispatch lcdDispatch = LcdDispatch.fromProperty();
+    private volatile ForwardVariant forwardVariant = ForwardVariant.fromProperty();
+    /** What served the latest {@link #attention} call: a kernel name, "lcd.cu" or "host fallback" (for benchmarks). */
+    private volatile String lastForwardKernel = "none";
     private long lcdForwardCalls;
     private long lcdBackwardCalls;
 
@@ -111,6 +157,7 @@ final class CudaAttention {
     void attention(AttentionShape s, Tensor q, AttentionLayout ql, Tensor k, AttentionLayout kl, Tensor v, AttentionLayout vl,
                    Tensor bias, Tensor mask, Tensor o, AttentionLayout ol, Tensor lse) {
         if (!attentionSupported(s, bias, mask, lse, q, k, v, o)) {
+            lastForwardKernel = "host fallback";
             fallback.run("attention", new Tensor[] {q, k, v, bias, mask, o, lse}, new Tensor[] {o, lse}, h -> {
                 Backends.cpu().attention(s, h[0], ql, h[1], kl, h[2], vl, h[3], h[4], h[5], ol, h[6]);
                 return null;
@@ -129,20 +176,62 @@ final class CudaAttention {
             if (splits > 0) {
                 lcdForward(s, sx, qc, kc, vc, oc, lse, splits);
                 unpack(oc, o, ol, s, s.queries());
+                lastForwardKernel = "lcd.cu, " + splits + " key splits";
                 return;
             }
-            kernels.launch("attn_fwd" + sx, cdiv(s.queries(), FWD_ROWS), Math.min(bh, CudaKernels.MAX_GRID_YZ), 1, 128,
+            String variant = variantKernel(forwardVariant, s, qc, kc, vc, oc);
+            String kernel = variant != null ? variant : "attn_fwd" + sx;
+            kernels.launch(kernel, cdiv(s.queries(), variant != null ? VARIANT_ROWS : FWD_ROWS), Math.min(bh, CudaKernels.MAX_GRID_YZ), 1, 128,
                     ptr(qc), ptr(kc), ptr(vc), ptr(oc), ptr(lse),
                     s.batch(), s.heads(), s.queries(), s.keys(), s.headDim(), s.scale(),
                     ptr(bias), bias == null ? 1 : bias.dim(0), bias == null ? 1 : bias.dim(1),
                     ptr(mask), mask == null ? 1 : mask.dim(0), mask == null ? 1 : mask.dim(1));
             unpack(oc, o, ol, s, s.queries());
+            lastForwardKernel = kernel;
         } finally {
             closeIfCopy(qc, q);
             closeIfCopy(kc, k);
             closeIfCopy(vc, v);
             closeIfCopy(oc, o);
         }
+    }
+
+    /**
+     * The newer forward kernel the variant picks for these contiguous operands, or null for the classic one. Tensor
+     * cores: bf16, head dim a multiple of 8 up to 64, 16-byte aligned rows (cp.async; the allocator's blocks are
+     * 256-byte aligned). Tiled: fp32, head dim up to 64.
+     */
+    static String variantKernel(ForwardVariant variant, AttentionShape s, Tensor q, Tensor k, Tensor v, Tensor o) {
+        int d = s.headDim();
+        if (d > VARIANT_MAX_HEAD_DIM) {
+            return null;
+        }
+        String width = d <= 32 ? "32" : "64";
+        if (variant.tiledF32 && q.dtype() == DType.F32) {
+            return "attn_fwd_tiled" + width + "_f32";
+        }
+        if (!variant.tensorCoreBf16 || q.dtype() != DType.BF16 || d % 8 != 0) {
+            return null;
+        }
+        for (Tensor t : new Tensor[] {q, k, v, o}) {
+            if (t.offset() % 8 != 0) {
+                return null;
+            }
+        }
+        return "attn_fwd_tc" + width + "_bf16";
+    }
+
+    void forwardVariant(ForwardVariant variant) {
+        forwardVariant = variant;
+    }
+
+    ForwardVariant forwardVariant() {
+        return forwardVariant;
+    }
+
+    /** What served the latest forward call: a kernel name, "lcd.cu, N key splits" or "host fallback". */
+    String lastForwardKernel() {
+        return lastForwardKernel;
     }
 
     void attentionBackward(AttentionShape s, Tensor q, AttentionLayout ql, Tensor k, AttentionLayout kl, Tensor v, AttentionLayout vl,

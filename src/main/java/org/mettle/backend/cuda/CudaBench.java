@@ -169,8 +169,11 @@ public final class CudaBench {
              Tensor o = Tensor.empty(cuda, Shape.of(batch, heads, tokens, headDim), storage);
              Tensor lse = Tensor.empty(cuda, Shape.of(batch, heads, tokens), DType.F32)) {
             double[] ms = time(cuda, () -> cuda.attention(s, q, l, k, l, v, l, null, null, o, l, lse), warmup, iters);
+            // which kernel ran (-Dmettle.cuda.attention picks the variant), as the lcd bench reports it
             return result(cuda, "attention", "B" + batch + "_H" + heads + "_N" + tokens + "_D" + headDim, dtype, ms,
-                    4.0 * batch * heads * (double) tokens * tokens * headDim, 4.0 * batch * heads * tokens * headDim * storage.byteSize());
+                    4.0 * batch * heads * (double) tokens * tokens * headDim, 4.0 * batch * heads * tokens * headDim * storage.byteSize())
+                    .with("kernel", cuda.attention.lastForwardKernel())
+                    .with("variant", cuda.attention.forwardVariant().spelling());
         }
     }
 
