@@ -5,7 +5,7 @@
 #   mettle-bundle/test/      test classes + resources, junit-platform-console-standalone, for gpu-check.sh
 #   mettle-bundle/kernels/   kernel sources and their C-level tests (kernels/test/run-gpu-tests.sh needs nvcc)
 #   mettle-bundle/mettle     launcher using runtime/bin/java
-#   mettle-bundle/gpu-check.sh, gpu-compare.sh, gpu-all.sh, gpu-profile.sh, gpu-session.sh
+#   mettle-bundle/gpu-check.sh, gpu-compare.sh, gpu-all.sh, gpu-profile.sh, gpu-session.sh, gpu-attention.sh
 #   mettle-bundle/bench/     torch_gpu.py, gpu_table.py, gpu_shapes.json; bench/python/: mettle_torch.py and the reference models
 # Usage: native/bundle.sh   (runs mvn package -DskipTests first, which also compiles the tests; BUNDLE_SKIP_BUILD=1 skips it)
 set -euo pipefail
@@ -59,7 +59,7 @@ cp "$console_jar" "$out/test/lib/junit-platform-console-standalone.jar"
 mkdir -p "$out/kernels"
 cp kernels/*.cu kernels/*.cuh "$out/kernels/"
 cp -r kernels/test "$out/kernels/test"
-cp native/gpu-check.sh native/gpu-compare.sh native/gpu-all.sh native/gpu-profile.sh native/gpu-session.sh "$out/"
+cp native/gpu-check.sh native/gpu-compare.sh native/gpu-all.sh native/gpu-profile.sh native/gpu-session.sh native/gpu-attention.sh "$out/"
 # PyTorch's side of gpu-compare.sh: the benchmark, the table generator, the shared shapes and the reference models
 mkdir -p "$out/bench/python"
 cp bench/torch_gpu.py bench/gpu_table.py bench/gpu_shapes.json "$out/bench/"
@@ -74,7 +74,7 @@ heap="${METTLE_HEAP:--XX:MaxRAMPercentage=75}"
 exec "$here/runtime/bin/java" --add-modules jdk.incubator.vector $heap -XX:+UseParallelGC \
   -Dmettle.home="$here" ${METTLE_JAVA_OPTS:-} -cp "$here/lib/*" org.mettle.cli.Main "$@"
 LAUNCHER
-chmod +x "$out/mettle" "$out/gpu-check.sh" "$out/gpu-compare.sh" "$out/gpu-all.sh" "$out/gpu-profile.sh" "$out/gpu-session.sh"
+chmod +x "$out/mettle" "$out/gpu-check.sh" "$out/gpu-compare.sh" "$out/gpu-all.sh" "$out/gpu-profile.sh" "$out/gpu-session.sh" "$out/gpu-attention.sh"
 find "$out/kernels/test" -name '*.sh' -exec chmod +x {} +
 
 tarball="$target/mettle-bundle.tar.gz"

@@ -30,7 +30,7 @@ fi
 jars_of() { local IFS=:; for e in $1; do case "$e" in *'/*') printf '%s:' "${e%/\*}"/*.jar ;; *) printf '%s:' "$e" ;; esac; done; }
 cp_tests="$tests:$(jars_of "$cp_main")"
 
-json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr -d '\n\r' ; }
+json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr -d '\000-\037' ; }  # all control characters (newlines, ANSI colour codes)
 
 note "nvidia-smi"
 gpu_info="$(nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>&1 | head -1)"
