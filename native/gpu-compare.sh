@@ -25,7 +25,7 @@ budget="${GPU_COMPARE_BUDGET_S:-300}"
 device="${GPU_COMPARE_DEVICE:-cuda}"
 left() { echo $((budget - (SECONDS - start))); }
 note() { echo "[gpu-compare $(date +%H:%M:%S) +$((SECONDS - start))s] $*"; }
-X
+json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr -d '\000-\037'; }  # all control characters (newlines, ANSI colour codes)
 
 if [ -x "$here/runtime/bin/java" ]; then   # inside the bundle
   mettle="$here/mettle"; bench_dir="$here/bench"
