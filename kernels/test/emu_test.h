@@ -115,4 +115,16 @@ inline int finish(const char* suite) {
 
 inline unsigned blocks_for(long long n, int threads) { return unsigned((n + threads - 1) / threads); }
 
+// Test data in a kernel's element type and back, through the kernels' own conversions (mt::, common.cuh).
+template <class T> vec<T> dev(const vec<float>& v) {
+  vec<T> r(v.size());
+  for (size_t i = 0; i < v.size(); ++i) r[i] = mt::from_f32<T>(v[i]);
+  return r;
+}
+template <class T> vec<float> host(const vec<T>& v) {
+  vec<float> r(v.size());
+  for (size_t i = 0; i < v.size(); ++i) r[i] = mt::to_f32(v[i]);
+  return r;
+}
+
 }  // namespace t

@@ -18,16 +18,8 @@ struct Case {
   bool with_bias, bias_full, with_mask, with_lse;
 };
 
-template <class T> t::vec<T> dev(const t::vec<float>& v) {
-  t::vec<T> r(v.size());
-  for (size_t i = 0; i < v.size(); ++i) r[i] = mt::from_f32<T>(v[i]);
-  return r;
-}
-template <class T> t::vec<float> host(const t::vec<T>& v) {
-  t::vec<float> r(v.size());
-  for (size_t i = 0; i < v.size(); ++i) r[i] = mt::to_f32(v[i]);
-  return r;
-}
+using t::dev;
+using t::host;
 
 // T = bf16: the tensor-core kernels; T = float: the register-tiled ones.
 template <class T>

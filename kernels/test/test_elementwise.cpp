@@ -5,16 +5,8 @@
 
 namespace {
 
-template <class T> t::vec<T> dev(const t::vec<float>& v) {
-  t::vec<T> r(v.size());
-  for (size_t i = 0; i < v.size(); ++i) r[i] = mt::from_f32<T>(v[i]);
-  return r;
-}
-template <class T> t::vec<float> host(const t::vec<T>& v) {
-  t::vec<float> r(v.size());
-  for (size_t i = 0; i < v.size(); ++i) r[i] = mt::to_f32(v[i]);
-  return r;
-}
+using t::dev;
+using t::host;
 double bin(int op, double a, double b) {
   switch (op) { case 0: return a + b; case 1: return a - b; case 2: return a * b; case 3: return a / b;
                 case 4: return std::max(a, b); default: return std::min(a, b); }

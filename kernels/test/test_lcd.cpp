@@ -7,16 +7,8 @@
 
 namespace {
 
-template <class T> t::vec<T> dev(const t::vec<float>& v) {
-  t::vec<T> r(v.size());
-  for (size_t i = 0; i < v.size(); ++i) r[i] = mt::from_f32<T>(v[i]);
-  return r;
-}
-template <class T> t::vec<float> host(const t::vec<T>& v) {
-  t::vec<float> r(v.size());
-  for (size_t i = 0; i < v.size(); ++i) r[i] = mt::to_f32(v[i]);
-  return r;
-}
+using t::dev;
+using t::host;
 
 template <class T, class Part, class Comb, class Pre, class DqPart, class DqRed>
 void run(const char* tag, int BH, int Nq, int Nk, int d, int splits, Part part, Comb comb, Pre pre,

@@ -6,16 +6,8 @@
 
 namespace {
 
-template <class T> t::vec<T> dev(const t::vec<float>& v) {
-  t::vec<T> r(v.size());
-  for (size_t i = 0; i < v.size(); ++i) r[i] = mt::from_f32<T>(v[i]);
-  return r;
-}
-template <class T> t::vec<float> host(const t::vec<T>& v) {
-  t::vec<float> r(v.size());
-  for (size_t i = 0; i < v.size(); ++i) r[i] = mt::to_f32(v[i]);
-  return r;
-}
+using t::dev;
+using t::host;
 
 template <class T, class Fwd, class Bwd, class Red>
 void run(const char* tag, int BH, int N, int M, int d, int nblk, Fwd fwd, Bwd bwd, Red red, double tol) {
