@@ -21,7 +21,7 @@ abstract class BlockedGemm implements GemmKernel {
     /** Packed op(B) per column block (k x NC) is kept under this many floats (8 MiB). */
     private static final int PACKED_B_BUDGET_FLOATS = 1 << 21;
 
-    static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+    static final ThreadLocal<GemmWorkspace> WORKSPACE = ThreadLocal.withInitial(GemmWorkspace::new);
 
     /** Register tile: rows of op(A) and columns of op(B) per micro-kernel call. */
     protected final int mr;
@@ -69,7 +69,7 @@ abstract class BlockedGemm implements GemmKernel {
 
     /** Runs the tile at rows h (<= mr) x cols (<= nr), through a scratch tile when it is not a full one. */
     final void tile(int h, int cols, int kc, float[] a, int aIdx, int ars, int ads, float[] b, int bIdx, int bds,
-                      float alpha, float[] c, int cIdx, int ldc, boolean accumulate, Workspace ws) {
+                      float alpha, float[] c, int cIdx, int ldc, boolean accumulate, GemmWorkspace ws) {
         boolean narrow = cols <= narrowWidth();
         if (h == mr && (cols == nr || cols == narrowWidth())) {
             if (narrow) {
@@ -138,24 +138,35 @@ abstract class BlockedGemm implements GemmKernel {
         });
     }
 
-    /** Arguments already checked. {@code parallel} false keeps the whole product on the calling thread. */
-    private void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                      float beta, float[] c, int cOff, int ldc, boolean parallel) {
+    /**
+     * Applies beta to C where the product needs it first (beta not 0 or 1) or is all there is (k == 0, alpha == 0);
+     * true when nothing is left to multiply.
+     */
+    private static boolean scaledOnly(int m, int n, int k, float alpha, float beta, float[] c, int cOff, int ldc) {
         if (m == 0 || n == 0) {
-            return;
+            return true;
         }
         if (k == 0 || alpha == 0f) {
             scale(m, n, beta, c, cOff, ldc);
-            return;
+            return true;
         }
         if (beta != 0f && beta != 1f) {
             scale(m, n, beta, c, cOff, ldc);
         }
+        return false;
+    }
+
+    /** Arguments already checked. {@code parallel} false keeps the whole product on the calling thread. */
+    private void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                      float beta, float[] c, int cOff, int ldc, boolean parallel) {
+        if (scaledOnly(m, n, k, alpha, beta, c, cOff, ldc)) {
+            return;
+        }
         int threads = CpuParallel.threads();
         long mnk = (long) m * n * k;
         boolean par = parallel && threads > 1 && mnk >= PARALLEL_MIN_MNK;
-        Workspace ws = WORKSPACE.get();
+        GemmWorkspace ws = WORKSPACE.get();
         if (!par && mnk <= DIRECT_MAX_MNK) {
             gemmDirect(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, ws);
             return;
@@ -188,7 +199,7 @@ abstract class BlockedGemm implements GemmKernel {
 
     /** All rows of op(A) times one packed column block of op(B), on this thread or split over the pool. */
     private void multiplyColumnBlock(boolean transA, float[] a, int aOff, int lda, float alpha, float beta, int m, int k,
-                                     PackedBlock block, float[] c, int cOff, int ldc, boolean par, Workspace ws) {
+                                     PackedBlock block, float[] c, int cOff, int ldc, boolean par, GemmWorkspace ws) {
         int panels = block.panels;
         if (!par) {
             int mc = Math.min(mcMax, roundUp(m, mr));
@@ -213,7 +224,7 @@ abstract class BlockedGemm implements GemmKernel {
         mBlocks = ceilDiv(m, mc);
         final int parts = nParts;
         CpuParallel.parallelFor(mBlocks * parts, 1, (from, to) -> {
-            Workspace w = WORKSPACE.get();
+            GemmWorkspace w = WORKSPACE.get();
             for (int item = from; item < to; item++) {
                 int ic = item / parts * mc;
                 int part = item % parts;
@@ -240,7 +251,7 @@ abstract class BlockedGemm implements GemmKernel {
             throw new IllegalArgumentException("packWeights: " + packed.length + " floats cannot hold " + packedSize(n, k));
         }
         int panels = ceilDiv(n, nr);
-        Workspace ws = WORKSPACE.get();
+        GemmWorkspace ws = WORKSPACE.get();
         for (int pc = 0; pc < k; pc += kcMax) {
             packB(transB, b, bOff, ldb, n, 0, pc, Math.min(kcMax, k - pc), 0, panels, packed, panels * nr * pc, ws);
         }
@@ -255,15 +266,8 @@ abstract class BlockedGemm implements GemmKernel {
             throw new IllegalArgumentException("sgemmPacked: " + packed.length + " packed floats, expected " + packedSize(n, k)
                     + " for k x n = " + k + " x " + n);
         }
-        if (m == 0 || n == 0) {
+        if (scaledOnly(m, n, k, alpha, beta, c, cOff, ldc)) {
             return;
-        }
-        if (k == 0 || alpha == 0f) {
-            scale(m, n, beta, c, cOff, ldc);
-            return;
-        }
-        if (beta != 0f && beta != 1f) {
-            scale(m, n, beta, c, cOff, ldc);
         }
         boolean par = CpuParallel.threads() > 1 && (long) m * n * k >= PARALLEL_MIN_MNK;
         PackedBlock block = new PackedBlock(false, null, 0, 0, n, 0, n, ceilDiv(n, nr), ceilDiv(k, kcMax), packed, false);
@@ -307,7 +311,7 @@ abstract class BlockedGemm implements GemmKernel {
         }
 
         /** Makes sure micro-panel {@code panel} of the slice starting at depth pc is packed. */
-        void ensure(int pc, int kc, int panel, Workspace ws) {
+        void ensure(int pc, int kc, int panel, GemmWorkspace ws) {
             if (state == null) {
                 return;
             }
@@ -347,7 +351,7 @@ abstract class BlockedGemm implements GemmKernel {
      */
     private void gemmDirect(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                            float beta, float[] c, int cOff, int ldc, Workspace ws) {
+                            float beta, float[] c, int cOff, int ldc, GemmWorkspace ws) {
         boolean packWholeA = aliasesInL1(lda);
         boolean packWholeB = transB || aliasesInL1(ldb);
         int panels = ceilDiv(n, nr);
@@ -430,7 +434,7 @@ abstract class BlockedGemm implements GemmKernel {
     /** C rows [ic, ic + rows) x micro-panels [p0, p1) of a packed column block, over the whole depth. */
     private void multiplyBlock(boolean transA, float[] a, int aOff, int lda, float alpha, float beta, int ic,
                                int rows, int k, PackedBlock block, int p0, int p1, float[] c, int cOff, int ldc,
-                               Workspace ws) {
+                               GemmWorkspace ws) {
         for (int pc = 0; pc < k; pc += kcMax) {
             int kc = Math.min(kcMax, k - pc);
             float[] pa = ws.packedA(roundUp(rows, mr) * kc);
@@ -441,7 +445,7 @@ abstract class BlockedGemm implements GemmKernel {
 
     /** Multiplies a packed A block (rows starting at row ic) by micro-panels [p0, p1) of a depth slice. */
     private void macroKernel(float[] pa, int ic, int rows, PackedBlock block, int pc, int kc, int p0, int p1,
-                             boolean accumulate, float[] c, int cOff, int ldc, Workspace ws) {
+                             boolean accumulate, float[] c, int cOff, int ldc, GemmWorkspace ws) {
         float[] pb = block.pb;
         int sliceOff = block.panels * nr * pc;
         for (int panel = p0; panel < p1; panel++) {
@@ -476,7 +480,7 @@ abstract class BlockedGemm implements GemmKernel {
      * paOff + q*mr*kc and holds alpha times element (row q*mr + r, depth p) at p*mr + r. Rows past the block are zero.
      */
     protected void packA(boolean transA, float[] a, int aOff, int lda, float alpha, int ic, int rows, int pc,
-                         int kc, float[] pa, int paOff, Workspace ws) {
+                         int kc, float[] pa, int paOff, GemmWorkspace ws) {
         for (int ir = 0; ir < rows; ir += mr) {
             packAPanel(transA, a, aOff, lda, alpha, ic + ir, Math.min(mr, rows - ir), pc, kc, pa, paOff + ir * kc);
         }
@@ -520,7 +524,7 @@ abstract class BlockedGemm implements GemmKernel {
      * pbOff + q*nr*kc and holds element (depth p, column jc + q*nr + j) at p*nr + j. Columns past n are zero.
      */
     protected void packB(boolean transB, float[] b, int bOff, int ldb, int n, int jc, int pc, int kc,
-                         int p0, int p1, float[] pb, int pbOff, Workspace ws) {
+                         int p0, int p1, float[] pb, int pbOff, GemmWorkspace ws) {
         for (int panel = p0; panel < p1; panel++) {
             int j0 = jc + panel * nr;
             packBPanel(transB, b, bOff, ldb, j0, Math.min(nr, n - j0), pc, kc, pb, pbOff + panel * nr * kc);
@@ -578,61 +582,5 @@ abstract class BlockedGemm implements GemmKernel {
 
     static int roundUp(int x, int multiple) {
         return ceilDiv(x, multiple) * multiple;
-    }
-
-    /** Per-thread packing buffers, grown on demand and reused across calls. */
-    static final class Workspace {
-        private float[] a = new float[0];
-        private float[] b = new float[0];
-        private float[] tile = new float[0];
-        private float[] panelB = new float[0];
-        private float[] fewRowsA = new float[0];
-        /** Identifies the (call, depth chunk) whose op(A) fewRowsA holds; null when it holds nothing reusable. */
-        private Object fewRowsOwner;
-
-        float[] packedA(int size) {
-            if (a.length < size) {
-                a = new float[size];
-            }
-            return a;
-        }
-
-        float[] packedB(int size) {
-            if (b.length < size) {
-                b = new float[size];
-            }
-            return b;
-        }
-
-        float[] panelB(int size) {
-            if (panelB.length < size) {
-                panelB = new float[size];
-            }
-            return panelB;
-        }
-
-        /** The few-rows path's packed op(A); {@link #packedFor} tells whether it already holds owner's rows. */
-        float[] fewRowsA(int size) {
-            if (fewRowsA.length < size) {
-                fewRowsA = new float[size];
-                fewRowsOwner = null;
-            }
-            return fewRowsA;
-        }
-
-        boolean packedFor(Object owner) {
-            return fewRowsOwner == owner;
-        }
-
-        void markPacked(Object owner) {
-            fewRowsOwner = owner;
-        }
-
-        float[] tile(int size) {
-            if (tile.length < size) {
-                tile = new float[size];
-            }
-            return tile;
-        }
     }
 }

@@ -57,7 +57,7 @@ final class FewRowsGemm {
 
         /** Micro-panels [p0, p1) of op(B) against all rows, over this chunk's depth. */
         void sweep(int p0, int p1) {
-            BlockedGemm.Workspace ws = BlockedGemm.WORKSPACE.get();
+            GemmWorkspace ws = BlockedGemm.WORKSPACE.get();
             int mr = g.mr;
             int nr = g.nr;
             int kcMax = g.kcMax;
@@ -80,7 +80,7 @@ final class FewRowsGemm {
         }
 
         /** This thread's packed copy of op(A) over the chunk: slice s (KC deep) starts at s * rowsPadded * KC. */
-        private float[] packedA(BlockedGemm.Workspace ws) {
+        private float[] packedA(GemmWorkspace ws) {
             float[] pa = ws.fewRowsA(rowsPadded * depth);
             if (!ws.packedFor(token)) {
                 for (int pc = dc; pc < dc + depth; pc += g.kcMax) {

@@ -86,7 +86,7 @@ public final class VectorGemm extends BlockedGemm {
      */
     @Override
     protected void packA(boolean transA, float[] a, int aOff, int lda, float alpha, int ic, int rows, int pc,
-                         int kc, float[] pa, int paOff, Workspace ws) {
+                         int kc, float[] pa, int paOff, GemmWorkspace ws) {
         if (MR != 8) {
             super.packA(transA, a, aOff, lda, alpha, ic, rows, pc, kc, pa, paOff, ws);
             return;
@@ -133,7 +133,7 @@ public final class VectorGemm extends BlockedGemm {
      */
     @Override
     protected void packB(boolean transB, float[] b, int bOff, int ldb, int n, int jc, int pc, int kc,
-                         int p0, int p1, float[] pb, int pbOff, Workspace ws) {
+                         int p0, int p1, float[] pb, int pbOff, GemmWorkspace ws) {
         int fullEnd = Math.min(p1, Math.max(p0, (n - jc) / NR));
         if (!transB) {
             for (int p = 0; p < kc; p++) {
