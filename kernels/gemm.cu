@@ -6,6 +6,7 @@
 // Three kernels, one launch rule (docs/kernels.md): 256 threads, grid (ceil(N/128),
 // ceil(M/128), min(batch, 65535)); blocks loop over batches beyond gridDim.z.
 //   gemm_f32        fp32 CUDA cores, 128x128x8 tiles, 8x8 results per thread
+//   gemm_f32_v2_nn/nt/tn/tt  the same, 128x128x16 tiles, 3-stage cp.async (end of file)
 //   gemm_tf32       fp32 in/out on tensor cores (tf32 inputs, fp32 accumulate), 128x128x16
 //   gemm_bf16       bf16 A/B/C on tensor cores (fp32 accumulate), 128x128x32, cp.async x2
 //   gemm_bf16_f32c  the same with fp32 C (and fp32 bias/residual/aux)
@@ -412,3 +413,220 @@ gemm_bf16_f32c(int transA, int transB, int M, int N, int K, float alpha, const _
   gemm_tc<__nv_bfloat16, float>(transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB,
                                 beta, C, ldc, strideC, batch, bias, R, ldr, strideR, aux, flags);
 }
+
+// ------------------------------- fp32 v2, CUDA cores ----------------------------------
+// gemm_f32_v2: the same arguments, launch and results as gemm_f32, built for throughput
+// (selected by -Dmettle.cuda.gemmF32=v2 until it has been measured on a GPU):
+//   - 128x128x16 block tile, 3-stage cp.async pipeline (48 KB static shared memory,
+//     one __syncthreads per k-tile);
+//   - 8 warps as 4 (m) x 2 (n), each a 32x64 warp tile; each lane 8x8 outputs as
+//     two 4-row by two 4-column groups, read as float4 from k-major shared tiles;
+//   - shared tiles are k-major [16][128] without padding; the column is XOR-swizzled by
+//     (k & 7) * 4 so that both the 4-byte transposing copies (k-contiguous operands) and
+//     the float4 reads are free of bank conflicts;
+//   - operands contiguous along m/n use 16-byte cp.async when rows are 16-byte aligned
+//     (zero-filling the edges), 4-byte copies otherwise; k-contiguous operands (A with
+//     transA = 0, B with transB = 1: the Linear layer's x W^T) use 4-byte copies that
+//     transpose on the way into shared memory;
+//   - float4 epilogue stores where C's rows are 16-byte aligned, scalar at the edges.
+namespace {
+namespace f32v2 {
+
+constexpr int kBK = 16, kStages = 3, kTile = 128;
+constexpr int kOperandFloats = kBK * kTile;                 // one operand, one stage
+constexpr int kSmemFloats = kStages * 2 * kOperandFloats;   // 49152 bytes
+static_assert(kSmemFloats * 4 <= 48 * 1024, "static shared memory limit");
+
+#ifndef MT_EMU
+// 4-byte async copy global -> shared; src_bytes 0 writes a zero and reads nothing.
+__device__ __forceinline__ void cp_async_4(float* smem, const float* gmem, int src_bytes) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(mt::smem_addr(smem)),
+               "l"(gmem), "r"(src_bytes));
+}
+#else
+inline void cp_async_4(float* smem, const float* gmem, int src_bytes) {
+  if (reinterpret_cast<uintptr_t>(smem) % 4 || reinterpret_cast<uintptr_t>(gmem) % 4)
+    emu::fail("cp.async (4 bytes) address not 4-byte aligned");
+  if (src_bytes != 0 && src_bytes != 4) emu::fail("cp.async (4 bytes) src_bytes not 0 or 4");
+  *smem = src_bytes ? *gmem : 0.f;
+}
+#endif
+
+// Column of element (k, col) in a k-major [kBK][kTile] tile. Keeps aligned groups of four
+// columns together (float4 reads and 16-byte copies stay contiguous).
+__device__ __forceinline__ int swizzle(int k, int col) { return col ^ ((k & 7) << 2); }
+
+// Copies the k-tile [k0, k0+16) of one operand into dst (k-major, swizzled), zero-filling
+// rows >= extent and k >= K. KContig: stored extent x K (element (r, k) at r*ld + k);
+// otherwise stored K x extent (element (r, k) at k*ld + r). vec: 16-byte aligned rows.
+template <bool KContig>
+__device__ __forceinline__ void load_tile(float* dst, const float* __restrict__ src, int ld,
+                                          int extent, int K, int r0, int k0, bool vec) {
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  if (KContig) {
+    // A warp copies 4 rows x 8 k per instruction: full 32-byte sectors from global memory,
+    // 32 distinct banks in shared memory (row + swizzle(k) covers 0..31).
+#pragma unroll
+    for (int i = 0; i < 8; ++i) {
+      const int k = (lane & 7) + 8 * (i & 1);
+      const int r = warp * 4 + (lane >> 3) + 32 * (i >> 1);
+      const int gr = r0 + r, gk = k0 + k;
+      const bool ok = gr < extent && gk < K;
+      cp_async_4(dst + k * kTile + swizzle(k, r), ok ? src + static_cast<long long>(gr) * ld + gk : src,
+                 ok ? 4 : 0);
+    }
+  } else {
+    // 16 rows (k) x 32 chunks of four columns; a warp copies one 512-byte row.
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+      const int c = tid + 256 * i;
+      const int k = c >> 5, col = (c & 31) * 4;
+      const int gk = k0 + k, gc = r0 + col;
+      float* d = dst + k * kTile + swizzle(k, col);
+      const bool in = gk < K && gc < extent;
+      const float* p = src + static_cast<long long>(gk) * ld + gc;
+      if (vec) {
+        const int valid = in ? (extent - gc < 4 ? extent - gc : 4) : 0;
+        mt::cp_async_16(d, in ? p : src, valid * 4);
+      } else {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const bool ok = in && gc + e < extent;
+          cp_async_4(d + e, ok ? p + e : src, ok ? 4 : 0);
+        }
+      }
+    }
+  }
+}
+
+// One row's group of four results at columns n..n+3 (n % 4 == 0): the epilogue of
+// Epilogue::apply with float4 loads/stores of C when vecC and the group lies inside N.
+__device__ __forceinline__ void store4(const Epilogue<float>& ep, long long b, int m, int n,
+                                       const float v[4], bool vecC) {
+  if (m >= ep.M || n >= ep.N) return;
+  if (!vecC || n + 3 >= ep.N) {
+#pragma unroll
+    for (int e = 0; e < 4; ++e) ep.apply(b, m, n + e, v[e]);
+    return;
+  }
+  const long long idx = b * ep.strideC + static_cast<long long>(m) * ep.ldc + n;
+  float r[4] = {ep.alpha * v[0], ep.alpha * v[1], ep.alpha * v[2], ep.alpha * v[3]};
+  if (ep.beta != 0.f) {
+    const float4 old = *reinterpret_cast<const float4*>(ep.C + idx);
+    r[0] += ep.beta * old.x; r[1] += ep.beta * old.y; r[2] += ep.beta * old.z; r[3] += ep.beta * old.w;
+  }
+  if (ep.flags) {
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      if (ep.flags & kBias) r[e] += ep.bias[n + e];
+      if (ep.flags & kGelu) {
+        if (ep.aux != nullptr) ep.aux[idx + e] = r[e];
+        r[e] = mt::gelu_erf(r[e]);
+      }
+      if (ep.flags & kResidual) r[e] += ep.R[b * ep.strideR + static_cast<long long>(m) * ep.ldr + n + e];
+    }
+  }
+  *reinterpret_cast<float4*>(ep.C + idx) = make_float4(r[0], r[1], r[2], r[3]);
+}
+
+template <bool TA, bool TB>
+__device__ __forceinline__ void block(int M, int N, int K, const float* __restrict__ A, int lda,
+                                      const float* __restrict__ B, int ldb, bool vecA, bool vecB,
+                                      bool vecC, long long b, const Epilogue<float>& ep,
+                                      float* smem) {
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int m0 = blockIdx.y * kTile, n0 = blockIdx.x * kTile;
+  // Lane (ly, lx) of warp (wm, wn) owns rows am..am+3, am+16..am+19 and columns
+  // bn..bn+3, bn+32..bn+35: per k a warp reads 4 distinct float4 of A, 8 of B.
+  const int am = (warp & 3) * 32 + (lane >> 3) * 4;
+  const int bn = (warp >> 2) * 64 + (lane & 7) * 4;
+
+  auto load_stage = [&](int s, int k0) {
+    float* a = smem + s * 2 * kOperandFloats;
+    load_tile<!TA>(a, A, lda, M, K, m0, k0, vecA);
+    load_tile<TB>(a + kOperandFloats, B, ldb, N, K, n0, k0, vecB);
+  };
+
+  float acc[8][8];
+#pragma unroll
+  for (int i = 0; i < 8; ++i)
+#pragma unroll
+    for (int j = 0; j < 8; ++j) acc[i][j] = 0.f;
+
+  const int num_k = (K + kBK - 1) / kBK;
+#pragma unroll
+  for (int s = 0; s < kStages - 1; ++s) {
+    if (s < num_k) load_stage(s, s * kBK);
+    mt::cp_async_commit();
+  }
+  for (int kt = 0; kt < num_k; ++kt) {
+    // Groups committed so far: kt + 2; "at most 1 pending" means tile kt has landed.
+    mt::cp_async_wait<kStages - 2>();
+    __syncthreads();  // tile kt visible to all; every thread is done with tile kt - 1
+    const int next = kt + kStages - 1;
+    if (next < num_k) load_stage(next % kStages, next * kBK);  // the stage of tile kt - 1
+    mt::cp_async_commit();                                      // possibly empty
+    const float* As = smem + (kt % kStages) * 2 * kOperandFloats;
+    const float* Bs = As + kOperandFloats;
+#pragma unroll
+    for (int kk = 0; kk < kBK; ++kk) {
+      const float* ak = As + kk * kTile;
+      const float* bk = Bs + kk * kTile;
+      const float4 a0 = *reinterpret_cast<const float4*>(ak + swizzle(kk, am));
+      const float4 a1 = *reinterpret_cast<const float4*>(ak + swizzle(kk, am + 16));
+      const float4 b0 = *reinterpret_cast<const float4*>(bk + swizzle(kk, bn));
+      const float4 b1 = *reinterpret_cast<const float4*>(bk + swizzle(kk, bn + 32));
+      const float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+      const float bv[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+      for (int i = 0; i < 8; ++i)
+#pragma unroll
+        for (int j = 0; j < 8; ++j) acc[i][j] = fmaf(a[i], bv[j], acc[i][j]);
+    }
+  }
+  mt::cp_async_wait<0>();
+  __syncthreads();  // the next batch's first loads overwrite stages still being read
+
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int m = m0 + am + (i < 4 ? i : 16 + i - 4);
+    store4(ep, b, m, n0 + bn, acc[i], vecC);
+    store4(ep, b, m, n0 + bn + 32, acc[i] + 4, vecC);
+  }
+}
+
+// Body of the four gemm_f32_v2_* kernels; one kernel per transpose combination keeps each
+// within 128 registers without spills (one kernel with all four spilled 14 KB per thread).
+template <bool TA, bool TB>
+__device__ __forceinline__ void run(int M, int N, int K, float alpha, const float* A, int lda,
+                                    long long strideA, const float* B, int ldb, long long strideB,
+                                    float beta, float* C, int ldc, long long strideC, int batch,
+                                    const float* bias, const float* R, int ldr, long long strideR,
+                                    float* aux, int flags) {
+  const Epilogue<float> ep{alpha, beta, C, ldc, strideC, bias, R, ldr, strideR, aux, flags, M, N};
+  __shared__ __align__(16) float smem[kSmemFloats];
+  const bool vecA = rows_aligned(A, lda, strideA), vecB = rows_aligned(B, ldb, strideB);
+  const bool vecC = rows_aligned(C, ldc, strideC);
+  for (int b = blockIdx.z; b < batch; b += gridDim.z)
+    block<TA, TB>(M, N, K, A + b * strideA, lda, B + b * strideB, ldb, vecA, vecB, vecC, b, ep, smem);
+}
+
+}  // namespace f32v2
+}  // namespace
+
+// gemm_f32_v2_<a><b>: a, b = n (not transposed) or t; transA/transB must match the name
+// (CudaBackend picks the kernel from them; they stay in the signature of gemm_f32).
+#define MT_GEMM_F32_V2(NAME, TA, TB)                                                          \
+  extern "C" __global__ void __launch_bounds__(256, 2)                                        \
+  NAME(int transA, int transB, int M, int N, int K, float alpha, const float* A, int lda,    \
+       long long strideA, const float* B, int ldb, long long strideB, float beta, float* C,   \
+       int ldc, long long strideC, int batch, const float* bias, const float* R, int ldr,     \
+       long long strideR, float* aux, int flags) {                                           \
+    f32v2::run<TA, TB>(M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc,       \
+                       strideC, batch, bias, R, ldr, strideR, aux, flags);                    \
+  }
+MT_GEMM_F32_V2(gemm_f32_v2_nn, false, false)
+MT_GEMM_F32_V2(gemm_f32_v2_nt, false, true)
+MT_GEMM_F32_V2(gemm_f32_v2_tn, true, false)
+MT_GEMM_F32_V2(gemm_f32_v2_tt, true, true)
+#undef MT_GEMM_F32_V2
