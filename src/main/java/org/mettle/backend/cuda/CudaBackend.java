@@ -41,6 +41,7 @@ public final class CudaBackend implements Backend {
     /** Above this many launches a strided copy goes to the host instead. */
     private static final long MAX_COPY_LAUNCHES = 4096;
     private final boolean tf32 = Boolean.getBoolean("mettle.cuda.tf32");
+    private volatile GemmF32Variant gemmF32 = GemmF32Variant.fromSystemProperty();
     private CudaStorage oneF32;
     private CudaStorage oneBf16;
     private CudaProfiler profiler;
@@ -387,7 +388,7 @@ public final class CudaBackend implements Backend {
         }
         String kernel;
         if (allF32(a, b, c)) {
-            kernel = tf32 ? "gemm_tf32" : "gemm_f32";
+            kernel = f32GemmKernel(transA, transB);
         } else if (a.dtype() == DType.BF16 && b.dtype() == DType.BF16 && c.dtype() == DType.BF16) {
             kernel = "gemm_bf16";
         } else if (a.dtype() == DType.BF16 && b.dtype() == DType.BF16 && c.dtype() == DType.F32) {
@@ -412,6 +413,20 @@ public final class CudaBackend implements Backend {
                 ptr(a), lda, (long) strideA, ptr(b), ldb, (long) strideB, beta,
                 ptr(c), n, (long) strideC, batch,
                 null, null, 0, 0L, null, 0);
+    }
+
+    /** The kernel an all-fp32 {@link #gemm} launches: gemm_tf32 under -Dmettle.cuda.tf32, else the {@link GemmF32Variant}'s. */
+    public String f32GemmKernel(boolean transA, boolean transB) {
+        return tf32 ? "gemm_tf32" : gemmF32.kernel(transA, transB);
+    }
+
+    public GemmF32Variant gemmF32Variant() {
+        return gemmF32;
+    }
+
+    /** For tests that run both variants on the one shared backend; the property sets it at construction. */
+    void gemmF32Variant(GemmF32Variant variant) {
+        gemmF32 = variant;
     }
 
     // ---- elementwise and reductions: CudaElementwiseOps -----------------------------------------------------
