@@ -138,8 +138,19 @@ bench gemm --m 3152 --n 2304 --k 768
 bench gemm --m 3152 --n 3072 --k 768
 bench gemm --m 3152 --n 768 --k 3072
 bench gemm --m 4096 --n 4096 --k 4096 --iters 10
+# fp32 GEMM v2 (gemm_f32_v2_*, -Dmettle.cuda.gemmF32=v2; v1 = gemm_f32 stays the default until measured): the same
+# shapes, then both variants on x W^T (--trans-b, the Linear layers' layout) at Swin-V2-L fc1 and HTS-AT qkv.
+# Compare "ms" of the rows with "variant":"v1" and "v2" (bench/gpu_table.py --check lists them).
+gemm_v2=METTLE_JAVA_OPTS=-Dmettle.cuda.gemmF32=v2
+bench $gemm_v2 gemm --m 3152 --n 2304 --k 768
+bench $gemm_v2 gemm --m 3152 --n 768 --k 3072
+bench $gemm_v2 gemm --m 4096 --n 4096 --k 4096 --iters 10
+for v in v1 v2; do
+  bench METTLE_JAVA_OPTS=-Dmettle.cuda.gemmF32=$v gemm --m 1440 --n 3072 --k 768 --trans-b
+  bench METTLE_JAVA_OPTS=-Dmettle.cuda.gemmF32=$v gemm --m 40960 --n 288 --k 96 --trans-b
+done
 bench gemm --m 3152 --n 2304 --k 768 --dtype bf16
-METTLE_JAVA_OPTS=-Dmettle.cuda.tf32=true bench gemm --m 4096 --n 4096 --k 4096 --dtype tf32 --iters 10
+bench METTLE_JAVA_OPTS=-Dmettle.cuda.tf32=true gemm --m 4096 --n 4096 --k 4096 --dtype tf32 --iters 10  # (an env prefix here was lost: no tf32 row on the H200)
 bench gemm --m 4096 --n 4096 --k 4096 --dtype bf16 --iters 10
 bench attention --batch 16 --heads 12 --tokens 197 --head-dim 64
 bench attention --batch 16 --heads 12 --tokens 1214 --head-dim 64 --iters 10
