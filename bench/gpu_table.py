@@ -151,21 +151,20 @@ def step_variant_rows(rows, shapes, out):
 
 
 def gemm_variant_check_lines(check):
-    """gpu-check's f32 GEMM benchmarks per shape and variant (v1 = gemm_f32, v2 = gemm_f32_v2_*): which one to default."""
+    """gpu-check's f32 GEMM benchmarks per shape and variant (v1 = gemm_f32, v2* = gemm_f32_v2_*): which to default."""
     by_shape = {}
     for r in (check or {}).get("bench", []):
-        if r.get("bench") == "gemm" and r.get("dtype") == "f32" and r.get("variant") in ("v1", "v2"):
+        if r.get("bench") == "gemm" and r.get("dtype") == "f32" and str(r.get("variant", "")).startswith("v"):
             by_shape.setdefault(r.get("shape"), {}).setdefault(r["variant"], r)
-    if not any("v2" in v for v in by_shape.values()):
+    if not any(v != "v1" for variants in by_shape.values() for v in variants):
         return []
-    lines = ["", "fp32 GEMM variants (gpu-check, `mettle bench gemm`; _nt = B stored [n, k]):", "",
-             "| shape | v1 gemm_f32 | v2 gemm_f32_v2 | v2 speed-up |", "|---|---|---|---|"]
-    for shape, v in by_shape.items():
-        def tf(r):
-            return f"{fmt_num(r.get('tflops'))} TFLOP/s ({fmt_num(r.get('ms'))} ms)" if r and r.get("ms") else "not run"
-        one, two = v.get("v1"), v.get("v2")
-        speed = fmt_num(one["ms"] / two["ms"], "x") if one and two and one.get("ms") and two.get("ms") else "-"
-        lines.append(f"| {shape} | {tf(one)} | {tf(two)} | {speed} |")
+    lines = ["", "fp32 GEMM variants (gpu-check, `mettle bench gemm`; _nt = B stored [n, k]; -Dmettle.cuda.gemmF32):", "",
+             "| shape | variant | kernel | TFLOP/s | ms | speed-up vs v1 |", "|---|---|---|---|---|---|"]
+    for shape, variants in by_shape.items():
+        one = variants.get("v1")
+        for name, r in variants.items():
+            speed = fmt_num(one["ms"] / r["ms"], "x") if one and one.get("ms") and r.get("ms") else "-"
+            lines.append(f"| {shape} | {name} | {r.get('kernel', '?')} | {fmt_num(r.get('tflops'))} | {fmt_num(r.get('ms'))} | {speed} |")
     return lines
 
 

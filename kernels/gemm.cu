@@ -6,7 +6,7 @@
 // Three kernels, one launch rule (docs/kernels.md): 256 threads, grid (ceil(N/128),
 // ceil(M/128), min(batch, 65535)); blocks loop over batches beyond gridDim.z.
 //   gemm_f32        fp32 CUDA cores, 128x128x8 tiles, 8x8 results per thread
-//   gemm_f32_v2_nn/nt/tn/tt  the same, 128x128x16 tiles, 3-stage cp.async (end of file)
+//   gemm_f32_v2_{128,64}_{nn,nt,tn,tt}  the same, 3-stage cp.async, 128 or 64 tiles (end of file)
 //   gemm_tf32       fp32 in/out on tensor cores (tf32 inputs, fp32 accumulate), 128x128x16
 //   gemm_bf16       bf16 A/B/C on tensor cores (fp32 accumulate), 128x128x32, cp.async x2
 //   gemm_bf16_f32c  the same with fp32 C (and fp32 bias/residual/aux)
@@ -415,13 +415,16 @@ gemm_bf16_f32c(int transA, int transB, int M, int N, int K, float alpha, const _
 }
 
 // ------------------------------- fp32 v2, CUDA cores ----------------------------------
-// gemm_f32_v2: the same arguments, launch and results as gemm_f32, built for throughput
-// (selected by -Dmettle.cuda.gemmF32=v2 until it has been measured on a GPU):
-//   - 128x128x16 block tile, 3-stage cp.async pipeline (48 KB static shared memory,
-//     one __syncthreads per k-tile);
-//   - 8 warps as 4 (m) x 2 (n), each a 32x64 warp tile; each lane 8x8 outputs as
-//     two 4-row by two 4-column groups, read as float4 from k-major shared tiles;
-//   - shared tiles are k-major [16][128] without padding; the column is XOR-swizzled by
+// gemm_f32_v2_<T>_<ab>: the same arguments and results as gemm_f32, built for throughput
+// (selected by -Dmettle.cuda.gemmF32=v2 until it has been measured on a GPU). One kernel
+// per transpose combination (ab = nn, nt, tn, tt; transA/transB must match) and block
+// tile T x T, T = 128 or 64; grid (ceil(N/T), ceil(M/T), min(batch, 65535)), 256 threads.
+//   - T x T x 16 block tile, 3-stage cp.async pipeline (T = 128: 48 KB static shared
+//     memory), one __syncthreads per k-tile;
+//   - 8 warps as 4 (m) x 2 (n), each a (T/4) x (T/2) warp tile; each lane (T/16)^2
+//     outputs (8x8 or 4x4) in groups of 4 rows x 4 columns, read as float4 from
+//     k-major shared tiles;
+//   - shared tiles are k-major [16][T] without padding; the column is XOR-swizzled by
 //     (k & 7) * 4 so that both the 4-byte transposing copies (k-contiguous operands) and
 //     the float4 reads are free of bank conflicts;
 //   - operands contiguous along m/n use 16-byte cp.async when rows are 16-byte aligned
@@ -429,13 +432,16 @@ gemm_bf16_f32c(int transA, int transB, int M, int N, int K, float alpha, const _
 //     transA = 0, B with transB = 1: the Linear layer's x W^T) use 4-byte copies that
 //     transpose on the way into shared memory;
 //   - float4 epilogue stores where C's rows are 16-byte aligned, scalar at the edges.
+// T = 64 is for grids that would not fill the GPU with T = 128 blocks (CudaBackend picks).
 namespace {
 namespace f32v2 {
 
-constexpr int kBK = 16, kStages = 3, kTile = 128;
-constexpr int kOperandFloats = kBK * kTile;                 // one operand, one stage
-constexpr int kSmemFloats = kStages * 2 * kOperandFloats;   // 49152 bytes
-static_assert(kSmemFloats * 4 <= 48 * 1024, "static shared memory limit");
+constexpr int kBK = 16, kStages = 3, kThreads = 256;
+template <int T> struct Tile {
+  static constexpr int kOperand = kBK * T;              // floats of one operand, one stage
+  static constexpr int kSmem = kStages * 2 * kOperand;  // T = 128: 49152 bytes
+};
+static_assert(Tile<128>::kSmem * 4 <= 48 * 1024, "static shared memory limit");
 
 #ifndef MT_EMU
 // 4-byte async copy global -> shared; src_bytes 0 writes a zero and reads nothing.
@@ -452,14 +458,15 @@ inline void cp_async_4(float* smem, const float* gmem, int src_bytes) {
 }
 #endif
 
-// Column of element (k, col) in a k-major [kBK][kTile] tile. Keeps aligned groups of four
-// columns together (float4 reads and 16-byte copies stay contiguous).
+// Column of element (k, col) in a k-major [kBK][T] tile. Keeps aligned groups of four
+// columns together (float4 reads and 16-byte copies stay contiguous) and stays inside
+// the aligned group of 32 columns.
 __device__ __forceinline__ int swizzle(int k, int col) { return col ^ ((k & 7) << 2); }
 
-// Copies the k-tile [k0, k0+16) of one operand into dst (k-major, swizzled), zero-filling
-// rows >= extent and k >= K. KContig: stored extent x K (element (r, k) at r*ld + k);
-// otherwise stored K x extent (element (r, k) at k*ld + r). vec: 16-byte aligned rows.
-template <bool KContig>
+// Copies the k-tile [k0, k0+16) of one operand's T rows starting at r0 into dst (k-major,
+// swizzled), zero-filling rows >= extent and k >= K. KContig: stored extent x K (element
+// (r, k) at r*ld + k); otherwise stored K x extent (at k*ld + r). vec: 16-byte aligned rows.
+template <int T, bool KContig>
 __device__ __forceinline__ void load_tile(float* dst, const float* __restrict__ src, int ld,
                                           int extent, int K, int r0, int k0, bool vec) {
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -467,22 +474,23 @@ __device__ __forceinline__ void load_tile(float* dst, const float* __restrict__ 
     // A warp copies 4 rows x 8 k per instruction: full 32-byte sectors from global memory,
     // 32 distinct banks in shared memory (row + swizzle(k) covers 0..31).
 #pragma unroll
-    for (int i = 0; i < 8; ++i) {
+    for (int i = 0; i < T / 16; ++i) {
       const int k = (lane & 7) + 8 * (i & 1);
       const int r = warp * 4 + (lane >> 3) + 32 * (i >> 1);
       const int gr = r0 + r, gk = k0 + k;
       const bool ok = gr < extent && gk < K;
-      cp_async_4(dst + k * kTile + swizzle(k, r), ok ? src + static_cast<long long>(gr) * ld + gk : src,
+      cp_async_4(dst + k * T + swizzle(k, r), ok ? src + static_cast<long long>(gr) * ld + gk : src,
                  ok ? 4 : 0);
     }
   } else {
-    // 16 rows (k) x 32 chunks of four columns; a warp copies one 512-byte row.
+    // 16 rows (k) x T/4 chunks of four columns.
+    constexpr int chunks = T / 4;
 #pragma unroll
-    for (int i = 0; i < 2; ++i) {
-      const int c = tid + 256 * i;
-      const int k = c >> 5, col = (c & 31) * 4;
+    for (int i = 0; i < T / 64; ++i) {
+      const int c = tid + kThreads * i;
+      const int k = c / chunks, col = (c % chunks) * 4;
       const int gk = k0 + k, gc = r0 + col;
-      float* d = dst + k * kTile + swizzle(k, col);
+      float* d = dst + k * T + swizzle(k, col);
       const bool in = gk < K && gc < extent;
       const float* p = src + static_cast<long long>(gk) * ld + gc;
       if (vec) {
@@ -529,29 +537,31 @@ __device__ __forceinline__ void store4(const Epilogue<float>& ep, long long b, i
   *reinterpret_cast<float4*>(ep.C + idx) = make_float4(r[0], r[1], r[2], r[3]);
 }
 
-template <bool TA, bool TB>
+template <int T, bool TA, bool TB>
 __device__ __forceinline__ void block(int M, int N, int K, const float* __restrict__ A, int lda,
                                       const float* __restrict__ B, int ldb, bool vecA, bool vecB,
                                       bool vecC, long long b, const Epilogue<float>& ep,
                                       float* smem) {
+  constexpr int G = T / 64;           // 4x4 groups per lane along m and along n
+  constexpr int kOperand = Tile<T>::kOperand;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  const int m0 = blockIdx.y * kTile, n0 = blockIdx.x * kTile;
-  // Lane (ly, lx) of warp (wm, wn) owns rows am..am+3, am+16..am+19 and columns
-  // bn..bn+3, bn+32..bn+35: per k a warp reads 4 distinct float4 of A, 8 of B.
-  const int am = (warp & 3) * 32 + (lane >> 3) * 4;
-  const int bn = (warp >> 2) * 64 + (lane & 7) * 4;
+  const int m0 = blockIdx.y * T, n0 = blockIdx.x * T;
+  // Lane (ly, lx) of warp (warp & 3, warp >> 2) owns rows am + 16g + 0..3 and columns
+  // bn + 32g + 0..3: per k a warp reads 4 distinct float4 of A per group, 8 of B.
+  const int am = (warp & 3) * (T / 4) + (lane >> 3) * 4;
+  const int bn = (warp >> 2) * (T / 2) + (lane & 7) * 4;
 
   auto load_stage = [&](int s, int k0) {
-    float* a = smem + s * 2 * kOperandFloats;
-    load_tile<!TA>(a, A, lda, M, K, m0, k0, vecA);
-    load_tile<TB>(a + kOperandFloats, B, ldb, N, K, n0, k0, vecB);
+    float* a = smem + s * 2 * kOperand;
+    load_tile<T, !TA>(a, A, lda, M, K, m0, k0, vecA);
+    load_tile<T, TB>(a + kOperand, B, ldb, N, K, n0, k0, vecB);
   };
 
-  float acc[8][8];
+  float acc[4 * G][4 * G];
 #pragma unroll
-  for (int i = 0; i < 8; ++i)
+  for (int i = 0; i < 4 * G; ++i)
 #pragma unroll
-    for (int j = 0; j < 8; ++j) acc[i][j] = 0.f;
+    for (int j = 0; j < 4 * G; ++j) acc[i][j] = 0.f;
 
   const int num_k = (K + kBK - 1) / kBK;
 #pragma unroll
@@ -566,67 +576,70 @@ __device__ __forceinline__ void block(int M, int N, int K, const float* __restri
     const int next = kt + kStages - 1;
     if (next < num_k) load_stage(next % kStages, next * kBK);  // the stage of tile kt - 1
     mt::cp_async_commit();                                      // possibly empty
-    const float* As = smem + (kt % kStages) * 2 * kOperandFloats;
-    const float* Bs = As + kOperandFloats;
+    const float* As = smem + (kt % kStages) * 2 * kOperand;
+    const float* Bs = As + kOperand;
 #pragma unroll
     for (int kk = 0; kk < kBK; ++kk) {
-      const float* ak = As + kk * kTile;
-      const float* bk = Bs + kk * kTile;
-      const float4 a0 = *reinterpret_cast<const float4*>(ak + swizzle(kk, am));
-      const float4 a1 = *reinterpret_cast<const float4*>(ak + swizzle(kk, am + 16));
-      const float4 b0 = *reinterpret_cast<const float4*>(bk + swizzle(kk, bn));
-      const float4 b1 = *reinterpret_cast<const float4*>(bk + swizzle(kk, bn + 32));
-      const float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
-      const float bv[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+      float a[4 * G], bv[4 * G];
 #pragma unroll
-      for (int i = 0; i < 8; ++i)
+      for (int g = 0; g < G; ++g) {
+        const float4 av = *reinterpret_cast<const float4*>(As + kk * T + swizzle(kk, am + 16 * g));
+        const float4 bw = *reinterpret_cast<const float4*>(Bs + kk * T + swizzle(kk, bn + 32 * g));
+        a[4 * g] = av.x; a[4 * g + 1] = av.y; a[4 * g + 2] = av.z; a[4 * g + 3] = av.w;
+        bv[4 * g] = bw.x; bv[4 * g + 1] = bw.y; bv[4 * g + 2] = bw.z; bv[4 * g + 3] = bw.w;
+      }
 #pragma unroll
-        for (int j = 0; j < 8; ++j) acc[i][j] = fmaf(a[i], bv[j], acc[i][j]);
+      for (int i = 0; i < 4 * G; ++i)
+#pragma unroll
+        for (int j = 0; j < 4 * G; ++j) acc[i][j] = fmaf(a[i], bv[j], acc[i][j]);
     }
   }
   mt::cp_async_wait<0>();
   __syncthreads();  // the next batch's first loads overwrite stages still being read
 
 #pragma unroll
-  for (int i = 0; i < 8; ++i) {
-    const int m = m0 + am + (i < 4 ? i : 16 + i - 4);
-    store4(ep, b, m, n0 + bn, acc[i], vecC);
-    store4(ep, b, m, n0 + bn + 32, acc[i] + 4, vecC);
+  for (int i = 0; i < 4 * G; ++i) {
+    const int m = m0 + am + 16 * (i / 4) + i % 4;
+#pragma unroll
+    for (int g = 0; g < G; ++g) store4(ep, b, m, n0 + bn + 32 * g, acc[i] + 4 * g, vecC);
   }
 }
 
-// Body of the four gemm_f32_v2_* kernels; one kernel per transpose combination keeps each
+// Body of the gemm_f32_v2_* kernels; one kernel per transpose combination keeps each
 // within 128 registers without spills (one kernel with all four spilled 14 KB per thread).
-template <bool TA, bool TB>
+template <int T, bool TA, bool TB>
 __device__ __forceinline__ void run(int M, int N, int K, float alpha, const float* A, int lda,
                                     long long strideA, const float* B, int ldb, long long strideB,
                                     float beta, float* C, int ldc, long long strideC, int batch,
                                     const float* bias, const float* R, int ldr, long long strideR,
                                     float* aux, int flags) {
   const Epilogue<float> ep{alpha, beta, C, ldc, strideC, bias, R, ldr, strideR, aux, flags, M, N};
-  __shared__ __align__(16) float smem[kSmemFloats];
+  __shared__ __align__(16) float smem[Tile<T>::kSmem];
   const bool vecA = rows_aligned(A, lda, strideA), vecB = rows_aligned(B, ldb, strideB);
   const bool vecC = rows_aligned(C, ldc, strideC);
   for (int b = blockIdx.z; b < batch; b += gridDim.z)
-    block<TA, TB>(M, N, K, A + b * strideA, lda, B + b * strideB, ldb, vecA, vecB, vecC, b, ep, smem);
+    block<T, TA, TB>(M, N, K, A + b * strideA, lda, B + b * strideB, ldb, vecA, vecB, vecC, b, ep, smem);
 }
 
 }  // namespace f32v2
 }  // namespace
 
-// gemm_f32_v2_<a><b>: a, b = n (not transposed) or t; transA/transB must match the name
-// (CudaBackend picks the kernel from them; they stay in the signature of gemm_f32).
-#define MT_GEMM_F32_V2(NAME, TA, TB)                                                          \
-  extern "C" __global__ void __launch_bounds__(256, 2)                                        \
+// Blocks per SM: T = 128: 2 (128 registers, 48 KB shared each); T = 64: 3 (<= 80 registers).
+#define MT_GEMM_F32_V2(NAME, T, TA, TB)                                                       \
+  extern "C" __global__ void __launch_bounds__(256, T == 128 ? 2 : 3)                         \
   NAME(int transA, int transB, int M, int N, int K, float alpha, const float* A, int lda,    \
        long long strideA, const float* B, int ldb, long long strideB, float beta, float* C,   \
        int ldc, long long strideC, int batch, const float* bias, const float* R, int ldr,     \
        long long strideR, float* aux, int flags) {                                           \
-    f32v2::run<TA, TB>(M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc,       \
-                       strideC, batch, bias, R, ldr, strideR, aux, flags);                    \
+    f32v2::run<T, TA, TB>(M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc,    \
+                          strideC, batch, bias, R, ldr, strideR, aux, flags);                 \
   }
-MT_GEMM_F32_V2(gemm_f32_v2_nn, false, false)
-MT_GEMM_F32_V2(gemm_f32_v2_nt, false, true)
-MT_GEMM_F32_V2(gemm_f32_v2_tn, true, false)
-MT_GEMM_F32_V2(gemm_f32_v2_tt, true, true)
+MT_GEMM_F32_V2(gemm_f32_v2_128_nn, 128, false, false)
+MT_GEMM_F32_V2(gemm_f32_v2_128_nt, 128, false, true)
+MT_GEMM_F32_V2(gemm_f32_v2_128_tn, 128, true, false)
+MT_GEMM_F32_V2(gemm_f32_v2_128_tt, 128, true, true)
+MT_GEMM_F32_V2(gemm_f32_v2_64_nn, 64, false, false)
+MT_GEMM_F32_V2(gemm_f32_v2_64_nt, 64, false, true)
+MT_GEMM_F32_V2(gemm_f32_v2_64_tn, 64, true, false)
+MT_GEMM_F32_V2(gemm_f32_v2_64_tt, 64, true, true)
 #undef MT_GEMM_F32_V2

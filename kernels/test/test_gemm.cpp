@@ -18,7 +18,7 @@ struct Case {
 
 template <class TIn, class TC, class Kernel>
 void run_case(const char* kname, Kernel kernel, const Case& c, double atol, double rtol,
-              float (*round_in)(float)) {
+              float (*round_in)(float), int tile = 128) {
   const int lda = (c.ta ? c.M : c.K) + c.pad, ldb = (c.tb ? c.K : c.N) + c.pad;
   const int ldc = c.N + c.pad, ldr = c.N + 3;
   const long long a_rows = c.ta ? c.K : c.M, b_rows = c.tb ? c.N : c.K;
@@ -58,7 +58,7 @@ void run_case(const char* kname, Kernel kernel, const Case& c, double atol, doub
         want[idx] = v;
       }
 
-  dim3 grid((c.N + 127) / 128, (c.M + 127) / 128, std::min(c.batch, 2));  // z < batch: loop
+  dim3 grid((c.N + tile - 1) / tile, (c.M + tile - 1) / tile, std::min(c.batch, 2));  // z < batch: loop
   MT_LAUNCH(grid, dim3(256), kernel, c.ta, c.tb, c.M, c.N, c.K, c.alpha, Ad.data() + off, lda, sA, Bd.data() + off, ldb, sB, c.beta, Cd.data() + off, ldc, sC, c.batch, biasd.data(), Rd.data(), ldr, sR, (c.flags & 2) ? auxd.data() : nullptr, c.flags);
   t::vec<float> got(C0.size()), got_aux(auxd.size());
   for (size_t i = 0; i < C0.size(); ++i) got[i] = mt::to_f32(Cd[off + i]), got_aux[i] = mt::to_f32(auxd[i]);
@@ -71,10 +71,11 @@ void run_case(const char* kname, Kernel kernel, const Case& c, double atol, doub
 
 float identity(float x) { return x; }
 
-// gemm_f32_v2 is one kernel per transpose combination; CudaBackend picks it the same way.
+// gemm_f32_v2 is one kernel per tile and transpose combination; CudaBackend picks the same way.
 using GemmF32Kernel = decltype(&gemm_f32);
-GemmF32Kernel gemm_f32_v2_for(int ta, int tb) {
-  return ta ? (tb ? gemm_f32_v2_tt : gemm_f32_v2_tn) : (tb ? gemm_f32_v2_nt : gemm_f32_v2_nn);
+GemmF32Kernel gemm_f32_v2_for(int tile, int ta, int tb) {
+  if (tile == 64) return ta ? (tb ? gemm_f32_v2_64_tt : gemm_f32_v2_64_tn) : (tb ? gemm_f32_v2_64_nt : gemm_f32_v2_64_nn);
+  return ta ? (tb ? gemm_f32_v2_128_tt : gemm_f32_v2_128_tn) : (tb ? gemm_f32_v2_128_nt : gemm_f32_v2_128_nn);
 }
 float to_bf16(float x) { return t::round_bf16(x); }
 
@@ -107,11 +108,13 @@ int main(int argc, char** argv) {
         v2_cases.push_back({ta, tb, 131, 257, 9, 1, 4, false, 2.f, 0.f, 1});  // 2x3 tiles, K < BK
       }
     }
-  for (int reverse = 0; reverse < 2; ++reverse) {
-    emu::set_reverse(reverse == 1);
-    for (const auto& c : v2_cases)
-      run_case<float, float>("gemm_f32_v2", gemm_f32_v2_for(c.ta, c.tb), c, 1e-4, 1e-4, identity);
-  }
+  for (int tile : {128, 64})
+    for (int reverse = 0; reverse < 2; ++reverse) {
+      emu::set_reverse(reverse == 1);
+      const std::string kname = "gemm_f32_v2_" + std::to_string(tile);
+      for (const auto& c : v2_cases)
+        run_case<float, float>(kname.c_str(), gemm_f32_v2_for(tile, c.ta, c.tb), c, 1e-4, 1e-4, identity, tile);
+    }
   emu::set_reverse(true);
   for (const auto& c : cases) run_case<float, float>("gemm_tf32", gemm_tf32, c, 1e-4, 1e-4, t::round_tf32);
   emu::set_reverse(false);

@@ -95,10 +95,12 @@ class GpuTableTest(unittest.TestCase):
             {"side": "ours", "kind": "step", "method": "mettle", "batch": 1, "variant": "gemmF32=v2",
              "result": {"methods": [{"method": "mettle", "step_ms": 60.0, "peak_bytes": 1500 * MIB}]}}]
         check = {"junit": {}, "bench": [
-            {"bench": "gemm", "shape": "4096x4096x4096", "dtype": "f32", "variant": "v1", "ms": 6.5, "tflops": 21.1},
-            {"bench": "gemm", "shape": "4096x4096x4096", "dtype": "f32", "variant": "v2", "ms": 3.25, "tflops": 42.3},
-            {"bench": "gemm", "shape": "1440x3072x768_nt", "dtype": "f32", "variant": "v1", "ms": 0.5, "tflops": 13.6},
-            {"bench": "gemm", "shape": "4096x4096x4096", "dtype": "tf32", "ms": 2.0, "tflops": 68.0}]}
+            {"bench": "gemm", "shape": "4096x4096x4096", "dtype": "f32", "variant": "v1", "kernel": "gemm_f32", "ms": 6.5, "tflops": 21.1},
+            {"bench": "gemm", "shape": "4096x4096x4096", "dtype": "f32", "variant": "v2", "kernel": "gemm_f32_v2_128_nn",
+             "ms": 3.25, "tflops": 42.3},
+            {"bench": "gemm", "shape": "1440x3072x768_nt", "dtype": "f32", "variant": "v2-64", "kernel": "gemm_f32_v2_64_nt",
+             "ms": 0.5, "tflops": 13.6},
+            {"bench": "gemm", "shape": "4096x4096x4096", "dtype": "tf32", "kernel": "gemm_tf32", "ms": 2.0, "tflops": 68.0}]}
         md = gpu_table.render(compare, check, SHAPES)
         rows = table_rows(md)
         self.assertEqual(rows["GEMM f32 square-4096 (4096x4096x4096)"][2], "0.8x", "the v1 row is unchanged")
@@ -108,8 +110,10 @@ class GpuTableTest(unittest.TestCase):
         self.assertEqual(rows["Mettle step B=1 x 10 seg: time"][0], "90.0 ms", "the default step row ignores the v2 run")
         self.assertEqual(rows["Mettle step B=1 x 10 seg: time, gemm_f32_v2"], ["60.0 ms (v1 90.0 ms)", "100 ms", "0.6x", "<= 1.0x", "yes"])
         self.assertNotIn("Mettle step B=8 x 10 seg: time, gemm_f32_v2", rows, "no v2 step row at batch 8")
-        self.assertIn("| 4096x4096x4096 | 21.1 TFLOP/s (6.5 ms) | 42.3 TFLOP/s (3.25 ms) | 2x |", md)
-        self.assertIn("| 1440x3072x768_nt | 13.6 TFLOP/s (0.5 ms) | not run | - |", md)
+        self.assertIn("| 4096x4096x4096 | v1 | gemm_f32 | 21.1 | 6.5 | 1x |", md)
+        self.assertIn("| 4096x4096x4096 | v2 | gemm_f32_v2_128_nn | 42.3 | 3.25 | 2x |", md)
+        self.assertIn("| 1440x3072x768_nt | v2-64 | gemm_f32_v2_64_nt | 13.6 | 0.5 | - |", md)
+        self.assertNotIn("gemm_tf32", md)
         self.assertNotIn("fp32 GEMM variants", gpu_table.render(full_run(), {"junit": {}, "bench": check["bench"][:1]}, SHAPES),
                          "no variant table without v2 rows")
 

@@ -387,8 +387,10 @@ public final class CudaBackend implements Backend {
             return;
         }
         String kernel;
+        int tile = 128;
         if (allF32(a, b, c)) {
-            kernel = f32GemmKernel(transA, transB);
+            tile = f32GemmTile(m, n, batch);
+            kernel = f32GemmKernel(transA, transB, m, n, batch);
         } else if (a.dtype() == DType.BF16 && b.dtype() == DType.BF16 && c.dtype() == DType.BF16) {
             kernel = "gemm_bf16";
         } else if (a.dtype() == DType.BF16 && b.dtype() == DType.BF16 && c.dtype() == DType.F32) {
@@ -403,21 +405,26 @@ public final class CudaBackend implements Backend {
         if (m <= 0 || n <= 0 || batch <= 0) {
             return;
         }
-        if (CudaKernels.cdiv(m, 128) > CudaKernels.MAX_GRID_YZ) {
-            throw new IllegalArgumentException("gemm: M = " + m + " exceeds the CUDA kernel's limit of 8,388,480 rows");
+        if (CudaKernels.cdiv(m, tile) > CudaKernels.MAX_GRID_YZ) {
+            throw new IllegalArgumentException("gemm: M = " + m + " exceeds " + kernel + "'s limit of "
+                    + (long) CudaKernels.MAX_GRID_YZ * tile + " rows" + (tile < 128 ? " (use -D" + GemmF32Variant.PROPERTY + "=v2)" : ""));
         }
         int lda = transA ? m : k;
         int ldb = transB ? k : n;
-        kernels.launch(kernel, CudaKernels.cdiv(n, 128), CudaKernels.cdiv(m, 128), Math.min(batch, CudaKernels.MAX_GRID_YZ), 256,
+        kernels.launch(kernel, CudaKernels.cdiv(n, tile), CudaKernels.cdiv(m, tile), Math.min(batch, CudaKernels.MAX_GRID_YZ), 256,
                 transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha,
                 ptr(a), lda, (long) strideA, ptr(b), ldb, (long) strideB, beta,
                 ptr(c), n, (long) strideC, batch,
                 null, null, 0, 0L, null, 0);
     }
 
-    /** The kernel an all-fp32 {@link #gemm} launches: gemm_tf32 under -Dmettle.cuda.tf32, else the {@link GemmF32Variant}'s. */
-    public String f32GemmKernel(boolean transA, boolean transB) {
-        return tf32 ? "gemm_tf32" : gemmF32.kernel(transA, transB);
+    /** The kernel an all-fp32 {@link #gemm} of C [batch, m, n] launches: gemm_tf32 under -Dmettle.cuda.tf32, else the {@link GemmF32Variant}'s. */
+    public String f32GemmKernel(boolean transA, boolean transB, int m, int n, int batch) {
+        return tf32 ? "gemm_tf32" : gemmF32.kernel(transA, transB, f32GemmTile(m, n, batch));
+    }
+
+    private int f32GemmTile(int m, int n, int batch) {
+        return tf32 ? 128 : gemmF32.tile(m, n, batch, runtime.multiprocessors());
     }
 
     public GemmF32Variant gemmF32Variant() {

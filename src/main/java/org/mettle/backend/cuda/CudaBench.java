@@ -123,7 +123,7 @@ public final class CudaBench {
     /**
      * As {@link #gemm(CudaBackend, int, int, int, String, int, int)}; transB: B stored [n, k] (a Linear weight, C = A B^T),
      * for cuBLAS too. The JSON names the kernel that ran ({@code kernel}) and, for f32, the variant
-     * ({@code variant}: v1|v2, -Dmettle.cuda.gemmF32).
+     * ({@code variant}: v1|v2|v2-128|v2-64, -Dmettle.cuda.gemmF32).
      */
     public static BenchResult gemm(CudaBackend cuda, int m, int n, int k, String dtype, boolean transB, int warmup, int iters) {
         DType storage = storage(cuda, dtype);
@@ -141,7 +141,7 @@ public final class CudaBench {
                     ((double) m * k + (double) k * n + (double) m * n) * eb);
             res = res.with("transB", transB);
             if (storage == DType.F32) {
-                res = res.with("kernel", cuda.f32GemmKernel(false, transB));
+                res = res.with("kernel", cuda.f32GemmKernel(false, transB, m, n, 1));
                 if (!wantTf32) {
                     res = res.with("variant", cuda.gemmF32Variant().label());
                 }
