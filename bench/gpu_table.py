@@ -164,7 +164,8 @@ def gemm_variant_check_lines(check):
         one = variants.get("v1")
         for name, r in variants.items():
             speed = fmt_num(one["ms"] / r["ms"], "x") if one and one.get("ms") and r.get("ms") else "-"
-            lines.append(f"| {shape} | {name} | {r.get('kernel', '?')} | {fmt_num(r.get('tflops'))} | {fmt_num(r.get('ms'))} | {speed} |")
+            kernel = str(r.get("kernel", "?")) + (f" + split-K {r['splitK']}" if (r.get("splitK") or 1) > 1 else "")
+            lines.append(f"| {shape} | {name} | {kernel} | {fmt_num(r.get('tflops'))} | {fmt_num(r.get('ms'))} | {speed} |")
     return lines
 
 

@@ -643,3 +643,19 @@ MT_GEMM_F32_V2(gemm_f32_v2_64_nt, 64, false, true)
 MT_GEMM_F32_V2(gemm_f32_v2_64_tn, 64, true, false)
 MT_GEMM_F32_V2(gemm_f32_v2_64_tt, 64, true, true)
 #undef MT_GEMM_F32_V2
+
+// Split-K for gemm_f32_v2 (CudaBackend: small grids with long K): the S partial products
+// W[s] = alpha * op(A)[:, s*Ks:(s+1)*Ks] op(B)[s*Ks:(s+1)*Ks, :] come from one gemm_f32_v2
+// launch with batch = S (strides step along K, C = W with beta = 0); this kernel adds them
+// in a fixed order: C[i] = sum_s W[s*n + i] (+ beta * C[i] only if beta != 0), i < n = M*N
+// for a contiguous C. 1-D grid-stride, block 256.
+extern "C" __global__ void __launch_bounds__(256)
+gemm_f32_splitk_reduce(int splits, long long n, const float* __restrict__ W, float* __restrict__ C,
+                       float beta) {
+  MT_GRID_STRIDE_LOOP(i, n) {
+    float v = 0.f;
+    for (int s = 0; s < splits; ++s) v += W[s * n + i];
+    if (beta != 0.f) v += beta * C[i];
+    C[i] = v;
+  }
+}

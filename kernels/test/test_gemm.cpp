@@ -79,6 +79,31 @@ GemmF32Kernel gemm_f32_v2_for(int tile, int ta, int tb) {
 }
 float to_bf16(float x) { return t::round_bf16(x); }
 
+// Split-K as CudaBackend runs it: one gemm_f32_v2 launch with batch = S whose strides step
+// along K into a workspace [S, M, N] (beta 0), then gemm_f32_splitk_reduce into C.
+void run_split_case(int tile, int ta, int tb, int M, int N, int K, int S, float alpha, float beta) {
+  const int ks = K / S, lda = ta ? M : K, ldb = tb ? K : N;
+  auto A = t::randn(size_t(M) * K), B = t::randn(size_t(K) * N), C = t::randn(size_t(M) * N);
+  t::vec<double> want(C.size());
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) {
+      double acc = 0;
+      for (int k = 0; k < K; ++k)
+        acc += double(A[ta ? size_t(k) * lda + m : size_t(m) * lda + k]) * B[tb ? size_t(n) * ldb + k : size_t(k) * ldb + n];
+      want[size_t(m) * N + n] = alpha * acc + (beta != 0 ? beta * double(C[size_t(m) * N + n]) : 0.0);
+    }
+  if (beta == 0) for (auto& x : C) x = NAN;  // beta 0: C's old value must not be read
+  t::vec<float> W(size_t(S) * M * N, -7.f);
+  const long long sA = ta ? (long long)ks * lda : ks, sB = tb ? ks : (long long)ks * ldb;
+  dim3 grid((N + tile - 1) / tile, (M + tile - 1) / tile, S);
+  MT_LAUNCH(grid, dim3(256), gemm_f32_v2_for(tile, ta, tb), ta, tb, M, N, ks, alpha, A.data(), lda, sA, B.data(), ldb, sB, 0.f, W.data(), N, (long long)M * N, S, nullptr, nullptr, 0, 0LL, nullptr, 0);
+  const long long mn = (long long)M * N;
+  MT_LAUNCH(dim3(t::blocks_for(mn, 256)), dim3(256), gemm_f32_splitk_reduce, S, mn, W.data(), C.data(), beta);
+  char name[160];
+  std::snprintf(name, sizeof name, "gemm_f32_v2_%d split-K S=%d ta=%d tb=%d M=%d N=%d K=%d beta=%g", tile, S, ta, tb, M, N, K, beta);
+  t::expect_close(name, C, want, 1e-4, 1e-4);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -114,6 +139,11 @@ int main(int argc, char** argv) {
       const std::string kname = "gemm_f32_v2_" + std::to_string(tile);
       for (const auto& c : v2_cases)
         run_case<float, float>(kname.c_str(), gemm_f32_v2_for(tile, c.ta, c.tb), c, 1e-4, 1e-4, identity, tile);
+    }
+  for (int ta = 0; ta < 2; ++ta)
+    for (int tb = 0; tb < 2; ++tb) {
+      run_split_case(128, ta, tb, 37, 70, 120, 3, 0.5f, 0.f);  // K-slices of 40: partial k-tiles
+      run_split_case(64, ta, tb, 70, 37, 128, 4, 1.f, 0.75f);
     }
   emu::set_reverse(true);
   for (const auto& c : cases) run_case<float, float>("gemm_tf32", gemm_tf32, c, 1e-4, 1e-4, t::round_tf32);

@@ -100,6 +100,8 @@ class GpuTableTest(unittest.TestCase):
              "ms": 3.25, "tflops": 42.3},
             {"bench": "gemm", "shape": "1440x3072x768_nt", "dtype": "f32", "variant": "v2-64", "kernel": "gemm_f32_v2_64_nt",
              "ms": 0.5, "tflops": 13.6},
+            {"bench": "gemm", "shape": "1440x768x3072_nt", "dtype": "f32", "variant": "v2", "kernel": "gemm_f32_v2_128_nt",
+             "splitK": 3, "ms": 0.25, "tflops": 27.2},
             {"bench": "gemm", "shape": "4096x4096x4096", "dtype": "tf32", "kernel": "gemm_tf32", "ms": 2.0, "tflops": 68.0}]}
         md = gpu_table.render(compare, check, SHAPES)
         rows = table_rows(md)
@@ -113,6 +115,7 @@ class GpuTableTest(unittest.TestCase):
         self.assertIn("| 4096x4096x4096 | v1 | gemm_f32 | 21.1 | 6.5 | 1x |", md)
         self.assertIn("| 4096x4096x4096 | v2 | gemm_f32_v2_128_nn | 42.3 | 3.25 | 2x |", md)
         self.assertIn("| 1440x3072x768_nt | v2-64 | gemm_f32_v2_64_nt | 13.6 | 0.5 | - |", md)
+        self.assertIn("| 1440x768x3072_nt | v2 | gemm_f32_v2_128_nt + split-K 3 | 27.2 | 0.25 | - |", md)
         self.assertNotIn("gemm_tf32", md)
         self.assertNotIn("fp32 GEMM variants", gpu_table.render(full_run(), {"junit": {}, "bench": check["bench"][:1]}, SHAPES),
                          "no variant table without v2 rows")

@@ -141,7 +141,7 @@ public final class CudaBench {
                     ((double) m * k + (double) k * n + (double) m * n) * eb);
             res = res.with("transB", transB);
             if (storage == DType.F32) {
-                res = res.with("kernel", cuda.f32GemmKernel(false, transB, m, n, 1));
+                res = res.with("kernel", cuda.f32GemmKernel(false, transB, m, n, k, 1)).with("splitK", cuda.f32GemmPlan(m, n, k, 1).splits());
                 if (!wantTf32) {
                     res = res.with("variant", cuda.gemmF32Variant().label());
                 }

@@ -46,18 +46,28 @@ class CudaGemmF32VariantTest {
     }
 
     @Test
-    void v2PicksTheSmallTileWhereLargeBlocksLeaveTheGpuIdle() {
+    void v2PlansTileAndSplitWhereLargeBlocksLeaveTheGpuIdle() {
         int sms = 132; // H200 / H100 SXM
-        assertEquals(128, GemmF32Variant.V2.tile(4096, 4096, 1, sms), "square: 1024 blocks, 3.9 waves of 128");
-        assertEquals(128, GemmF32Variant.V2.tile(40960, 288, 1, sms), "HTS-AT qkv: 960 blocks of 128 fill 4 waves");
-        assertEquals(128, GemmF32Variant.V2.tile(23040, 576, 1, sms), "Swin-V2-L stage-0 qkv");
-        assertEquals(64, GemmF32Variant.V2.tile(1440, 768, 1, sms), "Swin-V2-L stage-2 fc2/proj: 72 blocks of 128 for 132 SMs");
-        assertEquals(64, GemmF32Variant.V2.tile(1440, 3072, 1, sms), "fc1: 288 blocks of 128 = 1.09 waves");
-        assertEquals(128, GemmF32Variant.V2.tile(1440, 768, 8, sms), "the same at batch 8: 576 blocks");
-        assertEquals(128, GemmF32Variant.V2_128.tile(1440, 768, 1, sms));
-        assertEquals(64, GemmF32Variant.V2_64.tile(4096, 4096, 1, sms));
-        assertEquals(128, GemmF32Variant.V1.tile(1, 1, 1, sms));
-        assertEquals(128, GemmF32Variant.V2.tile(0, 5, 3, sms), "empty C: no launch, any tile");
+        GemmF32Variant v2 = GemmF32Variant.V2;
+        assertEquals(new GemmF32Variant.Plan(128, 1), v2.plan(4096, 4096, 4096, 1, sms), "square: 1024 blocks, 3.9 waves of 128");
+        assertEquals(new GemmF32Variant.Plan(128, 1), v2.plan(40960, 288, 96, 1, sms), "HTS-AT qkv: 960 blocks fill 4 waves");
+        assertEquals(new GemmF32Variant.Plan(128, 1), v2.plan(23040, 576, 192, 1, sms), "Swin-V2-L stage-0 qkv");
+        assertEquals(new GemmF32Variant.Plan(64, 1), v2.plan(1440, 3072, 768, 1, sms), "Swin-V2-L stage-2 fc1: 288 blocks of 128 = 1.09 waves");
+        assertEquals(new GemmF32Variant.Plan(128, 3), v2.plan(1440, 768, 3072, 1, sms), "stage-2 fc2: 72 blocks of 128, K split in 3");
+        assertEquals(new GemmF32Variant.Plan(128, 3), v2.plan(1440, 768, 768, 1, sms), "stage-2 proj");
+        GemmF32Variant.Plan dw = v2.plan(768, 3072, 1440, 1, sms);
+        assertTrue(dw.tile() == 128 && dw.splits() >= 3, "a weight gradient over 1440 tokens: 144 blocks of 128, split: " + dw);
+        assertEquals(1, v2.plan(1440, 768, 3072, 8, sms).splits(), "no split for batched GEMMs");
+        assertEquals(1, v2.plan(20, 256, 768, 1, sms).splits(), "tiny: the extra launch costs more than it gains");
+        assertEquals(1, v2.plan(1440, 768, 3000, 1, sms).splits(), "K = 3000: no split into whole 16-wide k-tiles of >= 128");
+        assertEquals(GemmF32Variant.Plan.DEFAULT, GemmF32Variant.V2_128.plan(1440, 768, 3072, 1, sms));
+        assertEquals(new GemmF32Variant.Plan(64, 1), GemmF32Variant.V2_64.plan(4096, 4096, 4096, 1, sms));
+        assertEquals(GemmF32Variant.Plan.DEFAULT, GemmF32Variant.V1.plan(1440, 768, 3072, 1, sms));
+        assertEquals(GemmF32Variant.Plan.DEFAULT, v2.plan(0, 5, 7, 3, sms), "empty C: no launch");
+        for (int k = 0; k <= 4096; k += 16) {
+            GemmF32Variant.Plan p = v2.plan(1440, 768, k, 1, sms);
+            assertTrue(p.splits() == 1 || (k % p.splits() == 0 && (k / p.splits()) % 16 == 0 && k / p.splits() >= 128), "k " + k + ": " + p);
+        }
     }
 
     @Test
@@ -76,8 +86,8 @@ class CudaGemmF32VariantTest {
                         for (int tb = 0; tb < 2; tb++) {
                             int m = s[0], n = s[1], k = s[2], batch = 3;
                             boolean transA = ta == 1, transB = tb == 1;
-                            String kernel = gpu.f32GemmKernel(transA, transB, m, n, batch);
-                            assertEquals(v.kernel(transA, transB, v.tile(m, n, batch, gpu.runtime().multiprocessors())), kernel);
+                            String kernel = gpu.f32GemmKernel(transA, transB, m, n, k, batch);
+                            assertEquals(v.kernel(transA, transB, v.plan(m, n, k, batch, gpu.runtime().multiprocessors()).tile()), kernel);
                             try (Pair a = randn(gpu, r, batch, m * Math.max(k, 1)); Pair b = randn(gpu, r, Math.max(k, 1) * n);
                                  Pair c = randn(gpu, r, batch, m * n)) {
                                 // A batched, B broadcast (stride 0), beta != 0
@@ -99,8 +109,9 @@ class CudaGemmF32VariantTest {
     void everyVariantMatchesCpuOnBackboneLinearShapes() {
         CudaBackend gpu = CudaTestSupport.cudaOrSkip();
         Random r = new Random(8);
-        // x [m, k] W[n, k]^T: HTS-AT stage-0 qkv (k 96, n 288), Swin-V2-L stage-2 fc1 and fc2 at 2 frames
-        int[][] mnk = {{4096, 288, 96}, {288, 3072, 768}, {288, 768, 3072}};
+        // x [m, k] W[n, k]^T: HTS-AT stage-0 qkv (k 96, n 288), Swin-V2-L stage-2 fc1 and fc2 at 2 frames and proj at
+        // 10 frames (v2 splits K there)
+        int[][] mnk = {{4096, 288, 96}, {288, 3072, 768}, {288, 768, 3072}, {1440, 768, 768}};
         GemmF32Variant before = gpu.gemmF32Variant();
         try {
             for (int[] s : mnk) {
@@ -111,8 +122,39 @@ class CudaGemmF32VariantTest {
                         gpu.gemmF32Variant(v);
                         gpu.fill(c.gpu(), Float.NaN); // an output the kernel does not write shows up
                         gpu.gemm(false, true, 1, m, n, k, 1f, x.gpu(), 0, w.gpu(), 0, 0f, c.gpu(), 0);
-                        assertClose(gpu.f32GemmKernel(false, true, m, n, 1) + " x W^T " + Arrays.toString(s), c.cpu(), c.gpu(),
+                        assertClose(gpu.f32GemmKernel(false, true, m, n, k, 1) + " split " + gpu.f32GemmPlan(m, n, k, 1).splits()
+                                + " x W^T " + Arrays.toString(s), c.cpu(), c.gpu(),
                                 F32_TOL * Math.sqrt(k));
+                    }
+                }
+            }
+        } finally {
+            gpu.gemmF32Variant(before);
+        }
+    }
+
+    @Test
+    void v2SplitKMatchesCpuOnEveryTranspose() {
+        CudaBackend gpu = CudaTestSupport.cudaOrSkip();
+        Random r = new Random(9);
+        int m = 300, n = 200, k = 2048;
+        GemmF32Variant before = gpu.gemmF32Variant();
+        try {
+            gpu.gemmF32Variant(GemmF32Variant.V2);
+            assertTrue(gpu.f32GemmPlan(m, n, k, 1).splits() > 1, "this shape must take the split-K path: " + gpu.f32GemmPlan(m, n, k, 1));
+            for (int ta = 0; ta < 2; ta++) {
+                for (int tb = 0; tb < 2; tb++) {
+                    boolean transA = ta == 1, transB = tb == 1;
+                    for (float beta : new float[] {0f, 0.5f}) {
+                        try (Pair a = randn(gpu, r, m * k); Pair b = randn(gpu, r, k * n); Pair c = randn(gpu, r, m, n)) {
+                            if (beta == 0f) {
+                                gpu.fill(c.gpu(), Float.NaN); // beta 0: C's old value is never read
+                            }
+                            CPU.gemm(transA, transB, 1, m, n, k, 0.75f, a.cpu(), 0, b.cpu(), 0, beta, c.cpu(), 0);
+                            gpu.gemm(transA, transB, 1, m, n, k, 0.75f, a.gpu(), 0, b.gpu(), 0, beta, c.gpu(), 0);
+                            assertClose("split-K " + gpu.f32GemmPlan(m, n, k, 1) + " tA=" + ta + " tB=" + tb + " beta=" + beta, c,
+                                    F32_TOL * Math.sqrt(k));
+                        }
                     }
                 }
             }
