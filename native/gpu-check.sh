@@ -142,7 +142,7 @@ bench gemm --m 4096 --n 4096 --k 4096 --iters 10
 # v2-128/v2-64 force the tile without split; v1 = gemm_f32 stays the default until measured), on x W^T (--trans-b,
 # the Linear layers' layout): Swin-V2-L stage-2 fc1 (v2 picks tile 64) and fc2 (v2 splits K in 3), HTS-AT stage-0
 # qkv (gpu-compare.sh adds v2 at its f32 shapes, square-4096 included). Compare "ms" per shape across
-# "variant"/"kernel"/"splitK" (bench/gpu_table.py --check tabulates them). 7 launches of ~3 s.
+# "variant"/"kernel"/"splitK" (bench/gpu_table.py --check tabulates them). 8 launches of ~3 s.
 for v in v1 v2-128 v2-64; do bench METTLE_JAVA_OPTS=-Dmettle.cuda.gemmF32=$v gemm --m 1440 --n 3072 --k 768 --trans-b; done
 for v in v1 v2 v2-128; do bench METTLE_JAVA_OPTS=-Dmettle.cuda.gemmF32=$v gemm --m 1440 --n 768 --k 3072 --trans-b; done
 for v in v1 v2; do bench METTLE_JAVA_OPTS=-Dmettle.cuda.gemmF32=$v gemm --m 40960 --n 288 --k 96 --trans-b; done
