@@ -20,6 +20,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MIB = float(1 << 20)
+GEMM_F32_V2_GOAL = 0.8  # gemm_f32_v2 (-Dmettle.cuda.gemmF32=v2) against PyTorch's (cuBLAS) fp32 GEMM
 
 
 def load(path):
@@ -51,8 +52,10 @@ class Rows:
         self.torch_down = next((r["error"] for r in env if "error" in r), None)
 
     def find(self, side, kind, **match):
+        """The first row with these fields; rows with a "variant" only when match names it."""
         for r in self.rows:
-            if r.get("side") == side and r.get("kind") == kind and all(r.get(k) == v for k, v in match.items()):
+            if r.get("side") == side and r.get("kind") == kind and all(r.get(k) == v for k, v in match.items()) \
+                    and ("variant" not in r or "variant" in match):
                 return r
         return None
 
@@ -128,6 +131,70 @@ def kernel_row(rows, spec, kind, dtype, variant, out):
         t += " (math, no SDPA)"
     ratio = torch_ms / ours_ms if ours_ms and torch_ms else None
     out.append((what, o, t, fmt_num(ratio, "x") if ratio else "-", f">= {goal:.2f}x" if goal else "-", met(ratio, goal, True)))
+
+
+def gemm_variant_rows(rows, shapes, out):
+    """f32 GEMM rows again with gemm_f32_v2 ("variant":"v2"), against PyTorch and against our v1 row."""
+    for spec in shapes.get("gemm", []):
+        if "f32" not in spec["dtypes"]:
+            continue
+        ours = rows.find("ours", "gemm", name=spec["name"], dtype="f32", variant="v2")
+        if ours is None:
+            continue
+        v1 = rows.find("ours", "gemm", name=spec["name"], dtype="f32")
+        torch = rows.find("torch", "gemm", name=spec["name"], dtype="f32")
+        flops = 2.0 * spec["m"] * spec["n"] * spec["k"]
+        ours_ms = None if rows.missing("ours", ours) else ours["result"].get("ms")
+        v1_ms = None if rows.missing("ours", v1) else v1["result"].get("ms")
+        torch_ms = None if rows.missing("torch", torch) else torch.get("ms")
+        o = f"{fmt_num(flops / ours_ms / 1e9)} TFLOP/s" if ours_ms else cell(rows.missing("ours", ours) or "no ms")
+        if ours_ms and v1_ms:
+            o += f" ({fmt_num(v1_ms / ours_ms, 'x')} v1)"
+        t = f"{fmt_num(flops / torch_ms / 1e9)} TFLOP/s" if torch_ms else cell(rows.missing("torch", torch) or "no ms")
+        ratio = torch_ms / ours_ms if ours_ms and torch_ms else None
+        out.append((f"GEMM f32 {spec['name']} ({spec['m']}x{spec['n']}x{spec['k']}), gemm_f32_v2", o, t,
+                    fmt_num(ratio, "x") if ratio else "-", f">= {GEMM_F32_V2_GOAL:.2f}x", met(ratio, GEMM_F32_V2_GOAL, True)))
+
+
+def step_variant_rows(rows, shapes, out):
+    """The Mettle step again with gemm_f32_v2 ("variant":"gemmF32=v2"): time against PyTorch and our default run."""
+    step = shapes["step"]
+    for b in step["batches"]:
+        ours = rows.find("ours", "step", method="mettle", batch=b, variant="gemmF32=v2")
+        if ours is None:
+            continue
+        base = rows.find("ours", "step", method="mettle", batch=b)
+        torch = rows.find("torch", "step", method="mettle", batch=b)
+        om = None if rows.missing("ours", ours) else (ours["result"].get("methods") or [{}])[0]
+        bm = None if rows.missing("ours", base) else (base["result"].get("methods") or [{}])[0]
+        o_ms, b_ms = (om or {}).get("step_ms"), (bm or {}).get("step_ms")
+        t_ms = None if rows.missing("torch", torch) else torch.get("step_ms")
+        o = f"{fmt_num(o_ms)} ms" if o_ms else cell(rows.missing("ours", ours) or "no step_ms")
+        if o_ms and b_ms:
+            o += f" (v1 {fmt_num(b_ms)} ms)"
+        ratio = o_ms / t_ms if o_ms and t_ms else None
+        out.append((f"Mettle step B={b} x {step['segments']} seg: time, gemm_f32_v2", o,
+                    f"{fmt_num(t_ms)} ms" if t_ms else cell(rows.missing("torch", torch) or "no step_ms"),
+                    fmt_num(ratio, "x") if ratio else "-", f"<= {step['goal_time_ratio']:.1f}x", met(ratio, step["goal_time_ratio"], False)))
+
+
+def gemm_variant_check_lines(check):
+    """gpu-check's f32 GEMM benchmarks per shape and variant (v1 = gemm_f32, v2* = gemm_f32_v2_*): which to default."""
+    by_shape = {}
+    for r in (check or {}).get("bench", []):
+        if r.get("bench") == "gemm" and r.get("dtype") == "f32" and str(r.get("variant", "")).startswith("v"):
+            by_shape.setdefault(r.get("shape"), {}).setdefault(r["variant"], r)
+    if not any(v != "v1" for variants in by_shape.values() for v in variants):
+        return []
+    lines = ["", "fp32 GEMM variants (gpu-check, `mettle bench gemm`; _nt = B stored [n, k]; -Dmettle.cuda.gemmF32):", "",
+             "| shape | variant | kernel | TFLOP/s | ms | speed-up vs v1 |", "|---|---|---|---|---|---|"]
+    for shape, variants in by_shape.items():
+        one = variants.get("v1")
+        for name, r in variants.items():
+            speed = fmt_num(one["ms"] / r["ms"], "x") if one and one.get("ms") and r.get("ms") else "-"
+            kernel = str(r.get("kernel", "?")) + (f" + split-K {r['splitK']}" if (r.get("splitK") or 1) > 1 else "")
+            lines.append(f"| {shape} | {name} | {kernel} | {fmt_num(r.get('tflops'))} | {fmt_num(r.get('ms'))} | {speed} |")
+    return lines
 
 
 def step_rows(rows, shapes, out):
@@ -225,14 +292,17 @@ def render(compare, check, shapes):
     lines.append("|---|---|---|---|---|---|")
     table = []
     kernel_rows(rows, shapes, "gemm", table)
+    gemm_variant_rows(rows, shapes, table)
     kernel_rows(rows, shapes, "attention", table)
     step_rows(rows, shapes, table)
+    step_variant_rows(rows, shapes, table)
     check_rows(rows, table)
     for t in table:
         lines.append("| " + " | ".join(t) + " |")
     lines.append("")
     lines.append("Kernel ratio = PyTorch time / ours (ours' share of PyTorch's throughput); step ratios = ours / PyTorch. Ours in fp32 "
                  "with TF32 off unless the row says tf32/bf16; PyTorch's step likewise (fp32, TF32 off). Raw JSON: docs/gpu-results/.")
+    lines.extend(gemm_variant_check_lines(check))
     return "\n".join(lines) + "\n"
 
 

@@ -3,9 +3,11 @@
 // op(A) is M x K, op(B) is K x N, all matrices row-major with leading dimensions lda/ldb/ldc.
 // transA = 0: A is stored M x K (lda >= K); transA = 1: A is stored K x M (lda >= M).
 // transB = 0: B is stored K x N (ldb >= N); transB = 1: B is stored N x K (ldb >= K).
-// Three kernels, one launch rule (docs/kernels.md): 256 threads, grid (ceil(N/128),
-// ceil(M/128), min(batch, 65535)); blocks loop over batches beyond gridDim.z.
+// One launch rule (docs/kernels.md): 256 threads, grid (ceil(N/128), ceil(M/128),
+// min(batch, 65535)) (v2: ceil(N/T), ceil(M/T)); blocks loop over batches beyond gridDim.z.
 //   gemm_f32        fp32 CUDA cores, 128x128x8 tiles, 8x8 results per thread
+//   gemm_f32_v2_{128,64}_{nn,nt,tn,tt}  the same, 3-stage cp.async, 128 or 64 tiles, and
+//                   gemm_f32_splitk_reduce (both in gemm_f32_v2.cuh)
 //   gemm_tf32       fp32 in/out on tensor cores (tf32 inputs, fp32 accumulate), 128x128x16
 //   gemm_bf16       bf16 A/B/C on tensor cores (fp32 accumulate), 128x128x32, cp.async x2
 //   gemm_bf16_f32c  the same with fp32 C (and fp32 bias/residual/aux)
@@ -412,3 +414,5 @@ gemm_bf16_f32c(int transA, int transB, int M, int N, int K, float alpha, const _
   gemm_tc<__nv_bfloat16, float>(transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB,
                                 beta, C, ldc, strideC, batch, bias, R, ldr, strideR, aux, flags);
 }
+
+#include "gemm_f32_v2.cuh"

@@ -139,8 +139,16 @@ bench gemm --m 3152 --n 2304 --k 768
 bench gemm --m 3152 --n 3072 --k 768
 bench gemm --m 3152 --n 768 --k 3072
 bench gemm --m 4096 --n 4096 --k 4096 --iters 10
+# fp32 GEMM v2 (-Dmettle.cuda.gemmF32=v2: gemm_f32_v2_<tile>_*, tile 128 or 64 and split-K picked per shape;
+# v2-128/v2-64 force the tile without split; v1 = gemm_f32 stays the default until measured), on x W^T (--trans-b,
+# the Linear layers' layout): Swin-V2-L stage-2 fc1 (v2 picks tile 64) and fc2 (v2 splits K in 3), HTS-AT stage-0
+# qkv (gpu-compare.sh adds v2 at its f32 shapes, square-4096 included). Compare "ms" per shape across
+# "variant"/"kernel"/"splitK" (bench/gpu_table.py --check tabulates them). 8 launches of ~3 s.
+for v in v1 v2-128 v2-64; do bench METTLE_JAVA_OPTS=-Dmettle.cuda.gemmF32=$v gemm --m 1440 --n 3072 --k 768 --trans-b; done
+for v in v1 v2 v2-128; do bench METTLE_JAVA_OPTS=-Dmettle.cuda.gemmF32=$v gemm --m 1440 --n 768 --k 3072 --trans-b; done
+for v in v1 v2; do bench METTLE_JAVA_OPTS=-Dmettle.cuda.gemmF32=$v gemm --m 40960 --n 288 --k 96 --trans-b; done
 bench gemm --m 3152 --n 2304 --k 768 --dtype bf16
-METTLE_JAVA_OPTS=-Dmettle.cuda.tf32=true bench gemm --m 4096 --n 4096 --k 4096 --dtype tf32 --iters 10
+bench METTLE_JAVA_OPTS=-Dmettle.cuda.tf32=true gemm --m 4096 --n 4096 --k 4096 --dtype tf32 --iters 10  # (an env prefix here was lost: no tf32 row on the H200)
 bench gemm --m 4096 --n 4096 --k 4096 --dtype bf16 --iters 10
 bench attention --batch 16 --heads 12 --tokens 197 --head-dim 64
 bench attention --batch 16 --heads 12 --tokens 1214 --head-dim 64 --iters 10

@@ -8,8 +8,10 @@
 #   side=ours  kind=gemm|attention   mettle bench gemm|attention --device cuda at bench/gpu_shapes.json's shapes
 #                                    (attention twice: the default kernels, and "variant":"tc" = -Dmettle.cuda.attention=tc)
 #   side=ours  kind=step       mettle compare --config paper --batch B --methods mettle|lavish --device cuda
+#   rows with "variant": f32 GEMM rows and one Mettle step (the first batch) again with -Dmettle.cuda.gemmF32=v2
+#   ("variant":"v2" / "gemmF32=v2"); gpu_table.py shows them as separate rows
 # Order (the budget cuts the tail): plans, PyTorch kernels, ours kernels, then per batch PyTorch's step and ours
-# alternately, then LAVisH on ours. bench/gpu_table.py turns this file and gpu-check.json into the README table.
+# alternately, then the v2 GEMM step, then LAVisH on ours. bench/gpu_table.py turns this file and gpu-check.json into the README table.
 # Environment: GPU_COMPARE_BUDGET_S, PYTHON (a python3 with torch; default: the first of python3, /usr/bin/python3
 # that imports torch), GPU_COMPARE_DEVICE (cuda; "cpu" only for a smoke run of the script's plumbing).
 set -uo pipefail
@@ -131,6 +133,10 @@ while read -r kind name a b c d e; do
     gemm)
       opts=""; [ "$d" = tf32 ] && opts="-Dmettle.cuda.tf32=true"
       METTLE_JAVA_OPTS="$opts" ours gemm "\"name\":\"$name\",\"m\":$a,\"n\":$b,\"k\":$c,\"dtype\":\"$d\"" 40 \
+        "$mettle" bench gemm --m "$a" --n "$b" --k "$c" --dtype "$d" --device "$device" --iters 10 --json
+      # f32 also with gemm_f32_v2 (not yet the default): a row with "variant":"v2" after the default one
+      [ "$d" = f32 ] && METTLE_JAVA_OPTS=-Dmettle.cuda.gemmF32=v2 ours gemm \
+        "\"name\":\"$name\",\"m\":$a,\"n\":$b,\"k\":$c,\"dtype\":\"$d\",\"variant\":\"v2\"" 40 \
         "$mettle" bench gemm --m "$a" --n "$b" --k "$c" --dtype "$d" --device "$device" --iters 10 --json ;;
     attention)
       ours attention "\"name\":\"$name\",\"batch\":$a,\"heads\":$b,\"tokens\":$c,\"head_dim\":$d,\"dtype\":\"$e\"" 40 \
@@ -146,6 +152,12 @@ for b in $batches; do
   note "Mettle step, batch $b: PyTorch, then ours"
   torch_rows 120 --only step --batches "$b"
   ours step "\"method\":\"mettle\",\"batch\":$b" 150 "$mettle" compare --task ave --config paper --batch "$b" --segments "$segments" \
+    --methods mettle --warmup "$warmup" --steps "$steps" --device "$device" --json
+done
+for b in $(echo $batches | cut -d' ' -f1); do
+  note "Mettle step on ours, batch $b, fp32 GEMM v2 (-Dmettle.cuda.gemmF32=v2)"
+  METTLE_JAVA_OPTS=-Dmettle.cuda.gemmF32=v2 ours step "\"method\":\"mettle\",\"batch\":$b,\"variant\":\"gemmF32=v2\"" 150 \
+    "$mettle" compare --task ave --config paper --batch "$b" --segments "$segments" \
     --methods mettle --warmup "$warmup" --steps "$steps" --device "$device" --json
 done
 for b in $lavish_batches; do

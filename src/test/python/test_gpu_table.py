@@ -98,6 +98,41 @@ class GpuTableTest(unittest.TestCase):
         self.assertEqual(lav[:3], ["Mettle 90.0 ms", "LAVisH 180 ms", "0.5x"])
         self.assertEqual(rows["PyTorch SDPA vs math attention (tiny Mettle step, worst gradient)"][1:], ["3.00e-06", "-", "<= 1e-4", "yes"])
 
+    def test_gemm_f32_v2_variant_rows(self):
+        compare = full_run()
+        # v2 rows first: the default rows must still come from the rows without a variant
+        compare["rows"][:0] = [
+            {"side": "ours", "kind": "gemm", "name": "square-4096", "dtype": "f32", "variant": "v2", "result": {"ms": 1.0}},
+            {"side": "ours", "kind": "gemm", "name": "swinv2-l-s2-fc1", "dtype": "f32", "variant": "v2",
+             "error": "failed (exit 1): CUDA_ERROR_ILLEGAL_ADDRESS"},
+            {"side": "ours", "kind": "step", "method": "mettle", "batch": 1, "variant": "gemmF32=v2",
+             "result": {"methods": [{"method": "mettle", "step_ms": 60.0, "peak_bytes": 1500 * MIB}]}}]
+        check = {"junit": {}, "bench": [
+            {"bench": "gemm", "shape": "4096x4096x4096", "dtype": "f32", "variant": "v1", "kernel": "gemm_f32", "ms": 6.5, "tflops": 21.1},
+            {"bench": "gemm", "shape": "4096x4096x4096", "dtype": "f32", "variant": "v2", "kernel": "gemm_f32_v2_128_nn",
+             "ms": 3.25, "tflops": 42.3},
+            {"bench": "gemm", "shape": "1440x3072x768_nt", "dtype": "f32", "variant": "v2-64", "kernel": "gemm_f32_v2_64_nt",
+             "ms": 0.5, "tflops": 13.6},
+            {"bench": "gemm", "shape": "1440x768x3072_nt", "dtype": "f32", "variant": "v2", "kernel": "gemm_f32_v2_128_nt",
+             "splitK": 3, "ms": 0.25, "tflops": 27.2},
+            {"bench": "gemm", "shape": "4096x4096x4096", "dtype": "tf32", "kernel": "gemm_tf32", "ms": 2.0, "tflops": 68.0}]}
+        md = gpu_table.render(compare, check, SHAPES)
+        rows = table_rows(md)
+        self.assertEqual(rows["GEMM f32 square-4096 (4096x4096x4096)"][2], "0.8x", "the v1 row is unchanged")
+        self.assertEqual(rows["GEMM f32 square-4096 (4096x4096x4096), gemm_f32_v2"],
+                         ["137 TFLOP/s (1.25x v1)", "137 TFLOP/s", "1x", ">= 0.80x", "yes"])
+        self.assertEqual(rows["GEMM f32 swinv2-l-s2-fc1 (1440x3072x768), gemm_f32_v2"][0], "failed (exit 1): CUDA_ERROR_ILLEGAL_ADDRESS")
+        self.assertEqual(rows["Mettle step B=1 x 10 seg: time"][0], "90.0 ms", "the default step row ignores the v2 run")
+        self.assertEqual(rows["Mettle step B=1 x 10 seg: time, gemm_f32_v2"], ["60.0 ms (v1 90.0 ms)", "100 ms", "0.6x", "<= 1.0x", "yes"])
+        self.assertNotIn("Mettle step B=8 x 10 seg: time, gemm_f32_v2", rows, "no v2 step row at batch 8")
+        self.assertIn("| 4096x4096x4096 | v1 | gemm_f32 | 21.1 | 6.5 | 1x |", md)
+        self.assertIn("| 4096x4096x4096 | v2 | gemm_f32_v2_128_nn | 42.3 | 3.25 | 2x |", md)
+        self.assertIn("| 1440x3072x768_nt | v2-64 | gemm_f32_v2_64_nt | 13.6 | 0.5 | - |", md)
+        self.assertIn("| 1440x768x3072_nt | v2 | gemm_f32_v2_128_nt + split-K 3 | 27.2 | 0.25 | - |", md)
+        self.assertNotIn("gemm_tf32", md)
+        self.assertNotIn("fp32 GEMM variants", gpu_table.render(full_run(), {"junit": {}, "bench": check["bench"][:1]}, SHAPES),
+                         "no variant table without v2 rows")
+
     def test_run_without_gpu_says_why_in_every_row(self):
         compare = {"gpu": "nvidia-smi not on PATH", "driver": "unknown", "date": "2026-11-26T08:24:55Z", "rows": [
             {"side": "torch", "kind": "env", "torch": "1.13.0", "error": "not run: torch.cuda.is_available() is False"},

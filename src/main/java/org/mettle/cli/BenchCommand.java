@@ -54,6 +54,7 @@ final class BenchCommand implements Runnable {
         @Option(names = "--k", defaultValue = "1024", description = "inner dimension (default ${DEFAULT-VALUE})") int k;
         @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or auto (default ${DEFAULT-VALUE})") String device;
         @Option(names = "--dtype", defaultValue = "f32", description = "cuda only: f32, tf32 (needs -Dmettle.cuda.tf32=true) or bf16") String dtype;
+        @Option(names = "--trans-b", description = "cuda only: B stored [n, k] like a Linear weight (C = A B^T)") boolean transB;
         @Option(names = "--warmup", defaultValue = "5", description = "untimed runs (default ${DEFAULT-VALUE})") int warmup;
         @Option(names = "--iters", defaultValue = "20", description = "timed runs (default ${DEFAULT-VALUE})") int iters;
         @Option(names = "--json", description = "print one JSON object as the last line") boolean json;
@@ -63,8 +64,11 @@ final class BenchCommand implements Runnable {
             checkPositive("--m", m, "--n", n, "--k", k, "--iters", iters);
             CudaBackend cuda = cudaOrNull(device);
             if (cuda != null) {
-                printCuda(CudaBench.gemm(cuda, m, n, k, dtype, warmup, iters), json);
+                printCuda(CudaBench.gemm(cuda, m, n, k, dtype, transB, warmup, iters), json);
                 return;
+            }
+            if (transB) {
+                throw new IllegalArgumentException("--trans-b needs --device cuda (the CPU benchmark times A x B only)");
             }
             GemmBenchmark.Result r = GemmBenchmark.run(m, n, k, warmup, iters);
             System.out.printf("gemm %dx%dx%d fp32 cpu: %.3f ms median (min %.3f), %.1f GFLOP/s, %d threads, %s path%n",

@@ -117,6 +117,15 @@ public final class CudaBench {
      * cuBLAS's time for the same product is added ({@code cublasMs}); otherwise {@code cublas} says why not.
      */
     public static BenchResult gemm(CudaBackend cuda, int m, int n, int k, String dtype, int warmup, int iters) {
+        return gemm(cuda, m, n, k, dtype, false, warmup, iters);
+    }
+
+    /**
+     * As {@link #gemm(CudaBackend, int, int, int, String, int, int)}; transB: B stored [n, k] (a Linear weight, C = A B^T),
+     * for cuBLAS too. The JSON names the kernel that ran ({@code kernel}) and, for f32, the variant
+     * ({@code variant}: v1|v2|v2-128|v2-64, -Dmettle.cuda.gemmF32).
+     */
+    public static BenchResult gemm(CudaBackend cuda, int m, int n, int k, String dtype, boolean transB, int warmup, int iters) {
         DType storage = storage(cuda, dtype);
         boolean wantTf32 = dtype.equalsIgnoreCase("tf32");
         if (wantTf32 != Boolean.getBoolean("mettle.cuda.tf32") && storage == DType.F32) {
@@ -125,35 +134,49 @@ public final class CudaBench {
         }
         Random r = new Random(1);
         int eb = storage.byteSize();
-        try (Tensor a = random(cuda, r, storage, m, k); Tensor b = random(cuda, r, storage, k, n);
+        try (Tensor a = random(cuda, r, storage, m, k); Tensor b = transB ? random(cuda, r, storage, n, k) : random(cuda, r, storage, k, n);
              Tensor c = Tensor.empty(cuda, Shape.of(m, n), storage)) {
-            double[] ms = time(cuda, () -> cuda.gemm(false, false, 1, m, n, k, 1f, a, 0, b, 0, 0f, c, 0), warmup, iters);
-            BenchResult res = result(cuda, "gemm", m + "x" + n + "x" + k, dtype, ms, 2.0 * m * n * k,
+            double[] ms = time(cuda, () -> cuda.gemm(false, transB, 1, m, n, k, 1f, a, 0, b, 0, 0f, c, 0), warmup, iters);
+            BenchResult res = result(cuda, "gemm", m + "x" + n + "x" + k + (transB ? "_nt" : ""), dtype, ms, 2.0 * m * n * k,
                     ((double) m * k + (double) k * n + (double) m * n) * eb);
+            res = res.with("transB", transB);
+            if (storage == DType.F32) {
+                res = res.with("kernel", cuda.f32GemmKernel(false, transB, m, n, k, 1)).with("splitK", cuda.f32GemmPlan(m, n, k, 1).splits());
+                if (!wantTf32) {
+                    res = res.with("variant", cuda.gemmF32Variant().label());
+                }
+            } else {
+                res = res.with("kernel", "gemm_bf16");
+            }
             String cublas = CublasSupport.status();
             if (!cublas.startsWith("usable: ")) {
                 return res.with("cublas", cublas);
             }
-            double[] ref = time(cuda, cublasGemm(CublasSupport.handle(cuda.runtime()), dtype, m, n, k, a, b, c), warmup, iters);
+            double[] ref = time(cuda, cublasGemm(CublasSupport.handle(cuda.runtime()), dtype, transB, m, n, k, a, b, c), warmup, iters);
             double refMs = ref[ref.length / 2];
             return res.with("cublas", cublas.substring("usable: ".length())).with("cublasMs", refMs)
                     .with("cublasTflops", 2.0 * m * n * k / (refMs * 1e-3) / 1e12).with("speedVsCublas", refMs / res.ms());
         }
     }
 
-    /** Row-major C = A B as cuBLAS's column-major C^T = B^T A^T. */
-    private static Runnable cublasGemm(cublasHandle h, String dtype, int m, int n, int k, Tensor a, Tensor b, Tensor c) {
+    /**
+     * Row-major C = A B as cuBLAS's column-major C^T = B^T A^T; with transB (B stored [n, k]) C^T = (B^T)^T A^T, the
+     * row-major [n, k] buffer being column-major B^T with leading dimension k.
+     */
+    private static Runnable cublasGemm(cublasHandle h, String dtype, boolean transB, int m, int n, int k, Tensor a, Tensor b, Tensor c) {
         Pointer alpha = Pointer.to(new float[] {1f});
         Pointer beta = Pointer.to(new float[] {0f});
         int op = cublasOperation.CUBLAS_OP_N;
+        int opB = transB ? cublasOperation.CUBLAS_OP_T : op;
+        int ldb = transB ? k : n;
         if (dtype.equalsIgnoreCase("f32")) {
-            return () -> JCublas2.cublasSgemm(h, op, op, n, m, k, alpha, CudaBackend.ptr(b), n, CudaBackend.ptr(a), k, beta,
+            return () -> JCublas2.cublasSgemm(h, opB, op, n, m, k, alpha, CudaBackend.ptr(b), ldb, CudaBackend.ptr(a), k, beta,
                     CudaBackend.ptr(c), n);
         }
         boolean bf16 = dtype.equalsIgnoreCase("bf16");
         int type = bf16 ? cudaDataType.CUDA_R_16BF : cudaDataType.CUDA_R_32F;
         int compute = bf16 ? cublasComputeType.CUBLAS_COMPUTE_32F : cublasComputeType.CUBLAS_COMPUTE_32F_FAST_TF32;
-        return () -> JCublas2.cublasGemmEx(h, op, op, n, m, k, alpha, CudaBackend.ptr(b), type, n, CudaBackend.ptr(a), type, k, beta,
+        return () -> JCublas2.cublasGemmEx(h, opB, op, n, m, k, alpha, CudaBackend.ptr(b), type, ldb, CudaBackend.ptr(a), type, k, beta,
                 CudaBackend.ptr(c), type, n, compute, cublasGemmAlgo.CUBLAS_GEMM_DEFAULT);
     }
 
