@@ -51,6 +51,21 @@ jlink --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --
 
 cp "$target/mettle.jar" "$out/lib/"
 cp "$target"/lib/*.jar "$out/lib/"
+# JCuda's natives jar carries the NVPTX compiler's JNI library (24 MB, 7.5 MB packed) that Mettle never loads (it
+# loads PTX through the driver): leave it out, so that bundle + working tree fit the device tool's 64 MiB
+for j in "$out"/lib/jcuda-natives-*.jar; do
+  [ -f "$j" ] && [ "${BUNDLE_FULL_NATIVES:-0}" != 1 ] || continue
+  python3 - "$j" <<'PY' || echo "bundle.sh: could not slim $j (kept whole)" >&2
+import os, sys, zipfile
+src = sys.argv[1]
+tmp = src + ".tmp"
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+    for item in zin.infolist():
+        if "libJNvPTXCompiler" not in item.filename:
+            zout.writestr(item, zin.read(item.filename))
+os.replace(tmp, src)
+PY
+done
 cp -r "$target/test-classes" "$out/test/classes"
 # the golden fixtures (6.5 MB) serve the CPU tests only, and the device tool carries 64 MiB with the working tree
 # (~13 MB): BUNDLE_WITH_GOLDEN=1 keeps them
