@@ -5,30 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.mettle.backend.Backends;
 import org.mettle.backend.cuda.CudaRuntime;
 
 /** bench lcd / mti / layernorm: backbone geometries, the CPU path end to end, and the one-line failure without CUDA. */
 class BenchKernelsCommandTest {
-    /** Runs the CLI, returning {exit code, stdout, stderr}. */
     private static Object[] run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            int rc = Main.run(args);
-            return new Object[] {rc, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+        return CliCapture.run(args);
     }
 
     private static String lastLine(String s) {
