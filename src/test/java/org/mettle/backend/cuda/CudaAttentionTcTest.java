@@ -112,13 +112,7 @@ class CudaAttentionTcTest {
         AttentionShape s = new AttentionShape(b, h, nq, nk, d, (float) (1 / Math.sqrt(d)));
         AttentionLayout lq = AttentionLayout.contiguous(h, nq, d);
         AttentionLayout lk = AttentionLayout.contiguous(h, nk, d);
-        float[] maskValues = new float[nq * nk];
-        for (int i = 0; i < maskValues.length; i++) {
-            maskValues[i] = (i * 7) % 5 == 0 ? Float.NEGATIVE_INFINITY : 0f;
-        }
-        for (int q = 0; q < nq; q++) {
-            maskValues[q * nk] = 0f; // every row keeps at least one key
-        }
+        float[] maskValues = CudaTestSupport.sparseMask(nq, nk);
         ForwardVariant before = gpu.attention.forwardVariant();
         long fallbacks = gpu.fallbackCount();
         try (Operand q = bf16Operand(gpu, b, h, nq, d); Operand k = bf16Operand(gpu, b, h, nk, d); Operand v = bf16Operand(gpu, b, h, nk, d);

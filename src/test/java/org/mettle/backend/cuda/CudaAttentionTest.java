@@ -31,13 +31,7 @@ class CudaAttentionTest {
         AttentionShape s = new AttentionShape(b, h, nq, nk, d, (float) (1 / Math.sqrt(d)));
         AttentionLayout lq = AttentionLayout.contiguous(h, nq, d);
         AttentionLayout lk = AttentionLayout.contiguous(h, nk, d);
-        float[] maskValues = new float[nq * nk];
-        for (int i = 0; i < maskValues.length; i++) {
-            maskValues[i] = (i * 7) % 5 == 0 ? Float.NEGATIVE_INFINITY : 0f;
-        }
-        for (int q = 0; q < nq; q++) {
-            maskValues[q * nk] = 0f; // every row keeps at least one key
-        }
+        float[] maskValues = CudaTestSupport.sparseMask(nq, nk);
         try (Pair q = randn(gpu, r, b, h, nq, d); Pair k = randn(gpu, r, b, h, nk, d); Pair v = randn(gpu, r, b, h, nk, d);
              Pair bias = withBias ? randn(gpu, r, 1, h, nq, nk) : null;
              Pair mask = withMask ? CudaTestSupport.pair(gpu, maskValues, 1, 1, nq, nk) : null;

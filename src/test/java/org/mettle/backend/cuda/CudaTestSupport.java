@@ -103,4 +103,16 @@ final class CudaTestSupport {
             }
         }
     }
+
+    /** An additive attention mask [nq, nk]: every fifth-ish key -inf, but key 0 kept in every row. */
+    static float[] sparseMask(int nq, int nk) {
+        float[] m = new float[nq * nk];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = (i * 7) % 5 == 0 ? Float.NEGATIVE_INFINITY : 0f;
+        }
+        for (int q = 0; q < nq; q++) {
+            m[q * nk] = 0f; // every row keeps at least one key
+        }
+        return m;
+    }
 }
