@@ -164,7 +164,7 @@ public final class CudaAllocator {
         return size <= SHARED_MAX ? SHARED_SEGMENT : (size + SEGMENT_ROUND - 1) / SEGMENT_ROUND * SEGMENT_ROUND;
     }
 
-    /** A block of at least {@code bytes} bytes; the caller frees it with {@link #free(CUdeviceptr, long)}. */
+    /** A block of at least {@code bytes} bytes; the caller frees it with {@link #free(CUdeviceptr)}. */
     synchronized CUdeviceptr allocate(long bytes) {
         if (released) {
             throw new IllegalStateException("the CUDA allocator was released (the JVM is shutting down); no device memory can be allocated");
@@ -188,9 +188,11 @@ public final class CudaAllocator {
         return p;
     }
 
+    /** Sorts before every real block of its size (segment ids and offsets are >= 0). */
+    private static final Segment PROBE_SEGMENT = new Segment(null, 0, false, -1);
+
     private static Block probeOf(long size) {
-        // sorts before every real block of this size (segment ids and offsets are >= 0)
-        return new Block(new Segment(null, 0, false, -1), -1, size);
+        return new Block(PROBE_SEGMENT, -1, size);
     }
 
     private Block newSegment(long requested, long size, boolean small) {
@@ -241,37 +243,41 @@ public final class CudaAllocator {
         pool.add(r);
     }
 
-    synchronized void free(CUdeviceptr p, long bytes) {
+    synchronized void free(CUdeviceptr p) {
         Block b = released ? null : outstanding.remove(p);
         if (b == null) {
             return; // after releaseAll(), or a block this allocator no longer tracks: nothing to return
         }
         inUseBytes -= b.size;
-        TreeSet<Block> pool = b.segment.small ? smallFree : largeFree;
+        TreeSet<Block> pool = poolOf(b.segment);
         b.free = true;
         if (b.prev != null && b.prev.free) {
-            Block left = b.prev;
-            pool.remove(left);
-            left.size += b.size;
-            left.next = b.next;
-            if (b.next != null) {
-                b.next.prev = left;
-            }
-            b = left;
+            pool.remove(b.prev);
+            b = absorb(b.prev, b);
         }
         if (b.next != null && b.next.free) {
-            Block right = b.next;
-            pool.remove(right);
-            b.size += right.size;
-            b.next = right.next;
-            if (right.next != null) {
-                right.next.prev = b;
-            }
+            pool.remove(b.next);
+            absorb(b, b.next);
         }
-        pool.add(b);
-        if (direct) {
-            trim();
+        if (direct && b.offset == 0 && b.size == b.segment.size) {
+            release(b.segment); // one block, one segment: back to the driver at once
+        } else {
+            pool.add(b);
         }
+    }
+
+    /** Merges the free block {@code right} into its left neighbour {@code left}; returns left. */
+    private static Block absorb(Block left, Block right) {
+        left.size += right.size;
+        left.next = right.next;
+        if (right.next != null) {
+            right.next.prev = left;
+        }
+        return left;
+    }
+
+    private TreeSet<Block> poolOf(Segment s) {
+        return s.small ? smallFree : largeFree;
     }
 
     /** Returns every wholly free segment to the driver; returns the bytes released. */
@@ -279,25 +285,23 @@ public final class CudaAllocator {
         long releasedBytes = 0;
         for (int i = segments.size() - 1; i >= 0; i--) {
             Segment s = segments.get(i);
-            TreeSet<Block> pool = s.small ? smallFree : largeFree;
-            Block whole = wholeFreeBlock(s, pool);
-            if (whole == null) {
-                continue;
+            TreeSet<Block> pool = poolOf(s);
+            Block whole = pool.ceiling(new Block(s, 0, s.size));
+            if (whole != null && whole.segment == s && whole.offset == 0 && whole.size == s.size) {
+                pool.remove(whole);
+                release(s);
+                releasedBytes += s.size;
             }
-            pool.remove(whole);
-            device.free(s.base);
-            segments.remove(i);
-            reservedBytes -= s.size;
-            releasedBytes += s.size;
         }
         trims++;
         return releasedBytes;
     }
 
-    /** The segment's one block when it is free and spans the segment, else null. */
-    private static Block wholeFreeBlock(Segment s, TreeSet<Block> pool) {
-        Block b = pool.ceiling(new Block(s, 0, s.size));
-        return b != null && b.segment == s && b.offset == 0 && b.size == s.size ? b : null;
+    /** Frees a segment whose one free block is no longer in a pool. */
+    private void release(Segment s) {
+        device.free(s.base);
+        segments.remove(s);
+        reservedBytes -= s.size;
     }
 
     /**

@@ -50,7 +50,7 @@ final class CudaStorage extends Storage {
     @Override
     protected void free() {
         if (pointer != null) {
-            allocator.free(pointer, bytes());
+            allocator.free(pointer);
             pointer = null;
         }
     }

@@ -89,7 +89,7 @@ class CudaAllocatorTest {
         assertEquals(new CudaAllocator.Placement(0, 2048, 3072), a.placement(p3));
         assertEquals(5 * KIB, a.stats().inUseBytes());
         assertEquals(2 * MIB - 5 * KIB, a.stats().cachedBytes());
-        a.free(p2, 1000);
+        a.free(p2);
         assertNull(a.placement(p2));
         long reuses = a.stats().reuses();
         CUdeviceptr p4 = a.allocate(600);
@@ -106,8 +106,8 @@ class CudaAllocatorTest {
         CUdeviceptr keep1 = a.allocate(512);
         CUdeviceptr y = a.allocate(4 * KIB);
         CUdeviceptr keep2 = a.allocate(512);
-        a.free(x, 8 * KIB);
-        a.free(y, 4 * KIB);
+        a.free(x);
+        a.free(y);
         CUdeviceptr z = a.allocate(3 * KIB);
         assertEquals(a.placement(z).offset(), 8 * KIB + 512, "the 4 KiB hole, not the 8 KiB one");
         CUdeviceptr w = a.allocate(6 * KIB);
@@ -127,15 +127,15 @@ class CudaAllocatorTest {
         assertEquals(2, d.allocations, "one small and one shared large segment");
         // free in an order that needs merges on both sides
         for (int i : new int[] {1, 3, 0, 4, 2}) {
-            a.free(ps.get(i), 300 * KIB);
+            a.free(ps.get(i));
         }
         assertEquals(2 * MIB, a.trim(), "the small segment is whole again and goes back");
         assertEquals(1, d.frees);
         CUdeviceptr big2 = a.allocate(5 * MIB);
         assertEquals(new CudaAllocator.Placement(1, 5 * MIB, 5 * MIB), a.placement(big2), "cut from the same 20 MiB segment");
-        a.free(big, 5 * MIB);
+        a.free(big);
         assertEquals(0, a.trim(), "the large segment still holds big2");
-        a.free(big2, 5 * MIB);
+        a.free(big2);
         assertEquals(20 * MIB, a.trim());
         assertEquals(0, d.used);
         assertEquals(0, a.stats().inUseBytes());
@@ -156,17 +156,15 @@ class CudaAllocatorTest {
         long peakInUse = 0;
         for (int step = 0; step < 5; step++) {
             List<CUdeviceptr> live = new ArrayList<>();
-            List<Long> liveSizes = new ArrayList<>();
             for (int i = 0; i < sizes.length; i++) {
                 live.add(a.allocate(sizes[i]));
-                liveSizes.add(sizes[i]);
                 if (i % 3 == 2) { // activations freed as the step goes on, some kept to its end
-                    a.free(live.remove(live.size() - 2), liveSizes.remove(liveSizes.size() - 2));
+                    a.free(live.remove(live.size() - 2));
                 }
             }
             peakInUse = Math.max(peakInUse, a.stats().peakInUseBytes());
             for (int i = live.size() - 1; i >= 0; i--) {
-                a.free(live.get(i), liveSizes.get(i));
+                a.free(live.get(i));
             }
             if (step == 0) {
                 driverAfterFirst = d.allocations;
@@ -183,15 +181,13 @@ class CudaAllocatorTest {
         CudaAllocator a = allocator(d);
         Random r = new Random(11);
         List<CUdeviceptr> live = new ArrayList<>();
-        List<Long> sizes = new ArrayList<>();
         for (int op = 0; op < 4000; op++) {
             if (live.isEmpty() || r.nextInt(5) < 3) {
                 long n = r.nextBoolean() ? 1 + r.nextInt(200 << 10) : 1 + r.nextInt(24 << 20);
                 live.add(a.allocate(n));
-                sizes.add(n);
             } else {
                 int i = r.nextInt(live.size());
-                a.free(live.remove(i), sizes.remove(i));
+                a.free(live.remove(i));
             }
             if (op % 250 == 0) {
                 assertNoOverlap(a, live);
@@ -205,7 +201,7 @@ class CudaAllocatorTest {
         assertEquals(inUse, a.stats().inUseBytes());
         Collections.shuffle(live, r);
         for (CUdeviceptr p : live) {
-            a.free(p, 0);
+            a.free(p);
         }
         a.trim();
         assertEquals(0, d.used, "every segment merged back whole and was returned");
@@ -230,7 +226,7 @@ class CudaAllocatorTest {
         FakeDevice d = new FakeDevice(40 * MIB);
         CudaAllocator a = allocator(d);
         CUdeviceptr p = a.allocate(30 * MIB);
-        a.free(p, 30 * MIB);
+        a.free(p);
         CUdeviceptr q = a.allocate(36 * MIB); // only fits after the cached 30 MiB segment goes back
         assertEquals(36 * MIB, a.placement(q).size());
         assertEquals(1, d.frees);
@@ -247,9 +243,9 @@ class CudaAllocatorTest {
         CUdeviceptr q = a.allocate(1000);
         assertEquals(2, d.allocations);
         assertEquals(2048, d.used, "exact 512 B multiples, no shared segment");
-        a.free(p, 1000);
+        a.free(p);
         assertEquals(1, d.frees, "freed at once, not cached");
-        a.free(q, 1000);
+        a.free(q);
         assertEquals(0, d.used);
     }
 
@@ -261,7 +257,7 @@ class CudaAllocatorTest {
         a.allocate(15 * MIB);
         a.releaseAll();
         assertEquals(0, d.used);
-        a.free(p, 1000); // a tensor closed after the release: ignored
+        a.free(p); // a tensor closed after the release: ignored
         assertThrows(IllegalStateException.class, () -> a.allocate(10));
     }
 }
