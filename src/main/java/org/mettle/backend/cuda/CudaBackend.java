@@ -41,7 +41,6 @@ public final class CudaBackend implements Backend {
     final CudaGemm gemmOps;
     /** Above this many launches a strided copy goes to the host instead. */
     private static final long MAX_COPY_LAUNCHES = 4096;
-    private final boolean tf32 = CudaGemm.TF32;
     private CudaStorage oneF32;
     private CudaStorage oneBf16;
     private CudaProfiler profiler;
@@ -82,7 +81,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public String describe() {
-        return "cuda: " + runtime.describe() + ", hand-written kernels" + (tf32 ? " (tf32 gemm)" : " (fp32 gemm)");
+        return "cuda: " + runtime.describe() + ", hand-written kernels" + (CudaGemm.TF32 ? " (tf32 gemm)" : " (fp32 gemm)");
     }
 
     public CudaRuntime runtime() {
@@ -484,32 +483,12 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void l2Normalize(Tensor x, float eps, Tensor y) {
-        String s = suffix(x, y);
-        if (s != null) {
-            int c = x.rank() == 0 ? 1 : x.dim(-1);
-            long rows = c == 0 ? 0 : x.numel() / c;
-            kernels.launch("l2norm_fwd" + s, CudaKernels.cdiv(rows, 8), 1, 1, 256, ptr(x), ptr(y), rows, c, eps);
-            return;
-        }
-        fallback.run("l2Normalize", new Tensor[] {x, y}, new Tensor[] {y}, h -> {
-            Backends.cpu().l2Normalize(h[0], eps, h[1]);
-            return null;
-        });
+        nn.l2Normalize(x, eps, y);
     }
 
     @Override
     public void l2NormalizeBackward(Tensor x, float eps, Tensor dy, Tensor dx) {
-        String s = suffix(x, dy, dx);
-        if (s != null) {
-            int c = x.rank() == 0 ? 1 : x.dim(-1);
-            long rows = c == 0 ? 0 : x.numel() / c;
-            kernels.launch("l2norm_bwd" + s, CudaKernels.cdiv(rows, 8), 1, 1, 256, ptr(x), ptr(dy), ptr(dx), rows, c, eps);
-            return;
-        }
-        fallback.run("l2NormalizeBackward", new Tensor[] {x, dy, dx}, new Tensor[] {dx}, h -> {
-            Backends.cpu().l2NormalizeBackward(h[0], eps, h[1], h[2]);
-            return null;
-        });
+        nn.l2NormalizeBackward(x, eps, dy, dx);
     }
 
     @Override

@@ -128,9 +128,9 @@ public final class CudaBench {
     public static BenchResult gemm(CudaBackend cuda, int m, int n, int k, String dtype, boolean transB, int warmup, int iters) {
         DType storage = storage(cuda, dtype);
         boolean wantTf32 = dtype.equalsIgnoreCase("tf32");
-        if (wantTf32 != Boolean.getBoolean("mettle.cuda.tf32") && storage == DType.F32) {
+        if (wantTf32 != CudaGemm.TF32 && storage == DType.F32) {
             throw new IllegalArgumentException("--dtype " + dtype + ": the backend's fp32 gemm is "
-                    + (Boolean.getBoolean("mettle.cuda.tf32") ? "tf32" : "f32") + "; set -Dmettle.cuda.tf32=" + wantTf32);
+                    + (CudaGemm.TF32 ? "tf32" : "f32") + "; set -Dmettle.cuda.tf32=" + wantTf32);
         }
         Random r = new Random(1);
         int eb = storage.byteSize();

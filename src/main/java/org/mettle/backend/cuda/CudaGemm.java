@@ -21,7 +21,6 @@ final class CudaGemm {
     private final CudaKernels kernels;
     private final HostFallback fallback;
     private final CudaRuntime runtime;
-    private final boolean tf32 = TF32;
     private volatile GemmF32Variant gemmF32 = GemmF32Variant.fromSystemProperty();
 
     CudaGemm(CudaBackend backend) {
@@ -46,7 +45,7 @@ final class CudaGemm {
         GemmF32Variant.Plan plan = GemmF32Variant.Plan.DEFAULT;
         if (allF32(a, b, c)) {
             plan = f32GemmPlan(m, n, k, batch);
-            kernel = tf32 ? "gemm_tf32" : gemmF32.kernel(transA, transB, plan.tile());
+            kernel = TF32 ? "gemm_tf32" : gemmF32.kernel(transA, transB, plan.tile());
         } else if (a.dtype() == DType.BF16 && b.dtype() == DType.BF16 && c.dtype() == DType.BF16) {
             kernel = "gemm_bf16";
         } else if (a.dtype() == DType.BF16 && b.dtype() == DType.BF16 && c.dtype() == DType.F32) {
@@ -99,11 +98,11 @@ final class CudaGemm {
     }
 
     String f32GemmKernel(boolean transA, boolean transB, int m, int n, int k, int batch) {
-        return tf32 ? "gemm_tf32" : gemmF32.kernel(transA, transB, f32GemmPlan(m, n, k, batch).tile());
+        return TF32 ? "gemm_tf32" : gemmF32.kernel(transA, transB, f32GemmPlan(m, n, k, batch).tile());
     }
 
     GemmF32Variant.Plan f32GemmPlan(int m, int n, int k, int batch) {
-        return tf32 ? GemmF32Variant.Plan.DEFAULT : gemmF32.plan(m, n, k, batch, runtime.multiprocessors());
+        return TF32 ? GemmF32Variant.Plan.DEFAULT : gemmF32.plan(m, n, k, batch, runtime.multiprocessors());
     }
 
     GemmF32Variant variant() {

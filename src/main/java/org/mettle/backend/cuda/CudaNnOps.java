@@ -75,6 +75,34 @@ final class CudaNnOps {
                 ptr(x), ptr(gamma), ptr(beta), ptr(y), ptr(mean), ptr(rstd), rows, c, eps);
     }
 
+    void l2Normalize(Tensor x, float eps, Tensor y) {
+        String s = suffix(x, y);
+        if (s == null) {
+            fallback.run("l2Normalize", new Tensor[] {x, y}, new Tensor[] {y}, h -> {
+                Backends.cpu().l2Normalize(h[0], eps, h[1]);
+                return null;
+            });
+            return;
+        }
+        int c = lastDim(x);
+        long rows = c == 0 ? 0 : x.numel() / c;
+        kernels.launch("l2norm_fwd" + s, cdiv(rows, 8), 1, 1, 256, ptr(x), ptr(y), rows, c, eps);
+    }
+
+    void l2NormalizeBackward(Tensor x, float eps, Tensor dy, Tensor dx) {
+        String s = suffix(x, dy, dx);
+        if (s == null) {
+            fallback.run("l2NormalizeBackward", new Tensor[] {x, dy, dx}, new Tensor[] {dx}, h -> {
+                Backends.cpu().l2NormalizeBackward(h[0], eps, h[1], h[2]);
+                return null;
+            });
+            return;
+        }
+        int c = lastDim(x);
+        long rows = c == 0 ? 0 : x.numel() / c;
+        kernels.launch("l2norm_bwd" + s, cdiv(rows, 8), 1, 1, 256, ptr(x), ptr(dy), ptr(dx), rows, c, eps);
+    }
+
     void layerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dGamma, Tensor dBeta) {
         String s = suffix(x, gamma, dy, dx);
         if (s == null || !allF32(mean, rstd, dGamma, dBeta)) {
