@@ -3,6 +3,7 @@ package org.mettle.autograd;
 import java.util.Arrays;
 import org.mettle.backend.Backend;
 import org.mettle.backend.BinaryOp;
+import org.mettle.backend.cpu.PackedLinearWeight;
 import org.mettle.tensor.DType;
 import org.mettle.tensor.Shape;
 import org.mettle.tensor.Tensor;
@@ -138,6 +139,14 @@ public final class LinalgOps {
 
     /** y = x w^T + b for x [..., in], w [out, in] (PyTorch's layout), b [out] nullable. */
     public static Tensor linear(Tensor x, Tensor w, Tensor b) {
+        return linear(x, w, b, null);
+    }
+
+    /**
+     * {@link #linear(Tensor, Tensor, Tensor)} where {@code packedW}, when not null, is w packed once for the CPU GEMM
+     * ({@link PackedLinearWeight}): used for the product whenever no gradient is needed.
+     */
+    public static Tensor linear(Tensor x, Tensor w, Tensor b, PackedLinearWeight packedW) {
         ElementwiseOps.checkSameBackend("linear", x, w);
         checkOperandTypes("linear", x, "input", w, "weight");
         int in = x.dim(-1);
@@ -153,7 +162,11 @@ public final class LinalgOps {
         Shape outShape = x.shape().withDim(-1, outF);
         Tensor y = Tensor.empty(x.backend(), outShape);
         Backend be = x.backend();
-        be.gemm(false, true, 1, rows, outF, in, 1f, x, 0, w, 0, 0f, y, 0);
+        if (packedW != null && !Autograd.needed(x, w, b)) {
+            packedW.multiply(x, rows, y);
+        } else {
+            be.gemm(false, true, 1, rows, outF, in, 1f, x, 0, w, 0, 0f, y, 0);
+        }
         if (b != null) {
             be.binary(BinaryOp.ADD, y, b, y);
         }

@@ -1,12 +1,9 @@
 package org.mettle.nn;
 
 import java.util.Random;
-import org.mettle.autograd.Autograd;
 import org.mettle.autograd.LinalgOps;
 import org.mettle.backend.Backend;
-import org.mettle.backend.BinaryOp;
 import org.mettle.backend.cpu.PackedLinearWeight;
-import org.mettle.tensor.DType;
 import org.mettle.tensor.Tensor;
 
 /** y = x W^T + b with W [out, in] (PyTorch's layout and names: weight, bias). */
@@ -22,21 +19,10 @@ public final class Linear extends Module {
     }
 
     public Tensor forward(Tensor x) {
-        if (packed != null) {
-            if (weight.requiresGrad()) {
-                dropPrepacked(); // unfrozen for training: the snapshot would go stale
-            } else if (!Autograd.needed(x, weight, bias) && x.backend() == weight.backend() && x.dtype() == DType.F32
-                    && x.rank() >= 1 && x.dim(-1) == weight.dim(1)) {
-                int rows = Math.toIntExact(x.numel() / Math.max(1, weight.dim(1)));
-                Tensor y = Tensor.empty(x.backend(), x.shape().withDim(-1, weight.dim(0)));
-                packed.multiply(x, rows, y);
-                if (bias != null) {
-                    x.backend().binary(BinaryOp.ADD, y, bias, y);
-                }
-                return y;
-            }
+        if (packed != null && weight.requiresGrad()) {
+            dropPrepacked(); // unfrozen for training: the snapshot would go stale
         }
-        return LinalgOps.linear(x, weight, bias);
+        return LinalgOps.linear(x, weight, bias, packed);
     }
 
     /**
