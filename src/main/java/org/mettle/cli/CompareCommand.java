@@ -8,6 +8,7 @@ import org.mettle.backend.Backends;
 import org.mettle.backend.cuda.CudaBackend;
 import org.mettle.backend.cuda.CudaProfiler;
 import org.mettle.backend.cuda.DeviceHighWater;
+import org.mettle.io.Json;
 import org.mettle.memory.MemoryLedger;
 import org.mettle.method.StepBenchmark;
 import picocli.CommandLine.Command;
@@ -56,12 +57,12 @@ public final class CompareCommand implements Runnable {
             }
         }
         Backend backend = Backends.select(device);
-        DeviceHighWater highWater = backend instanceof CudaBackend cuda ? cuda.allocator().highWater() : null;
+        CudaBackend cudaBackend = backend instanceof CudaBackend c ? c : null;
+        DeviceHighWater highWater = cudaBackend == null ? null : cudaBackend.allocator().highWater();
         System.out.printf(Locale.ROOT, "compare: %s + %s, batch %d x %d segments, %d warm-up + %d timed steps per method, %s%n", setting.visual,
                 setting.audio, videos, perVideo, warmup, steps, backend.describe());
         System.out.printf(Locale.ROOT, "%-18s %12s %12s %14s %16s%n", "method", "step ms", "cpu ms", "peak", "trainable");
         List<String> rows = new ArrayList<>();
-        CudaBackend cudaBackend = backend instanceof CudaBackend c ? c : null;
         CudaProfiler profiler = cudaBackend == null ? null : cudaBackend.profiler();
         StepBenchmark.Hooks hooks = cudaBackend == null ? StepBenchmark.Hooks.NONE
                 : new StepBenchmark.Hooks(() -> cudaBackend.allocator().resetPeaks(), () -> {
@@ -83,7 +84,7 @@ public final class CompareCommand implements Runnable {
                 }
                 devicePeak = "  device peak " + MemoryLedger.bytes(peak);
                 // the next method's window: without this method's cached blocks, from what is live now
-                ((CudaBackend) backend).allocator().trim();
+                cudaBackend.allocator().trim();
                 highWater.reset();
             }
             rows.add(row);
@@ -98,8 +99,7 @@ public final class CompareCommand implements Runnable {
 
     /** {"config":...,"methods":[...],"batch":B,"segments":T,"device":"..."}. */
     static String jsonLine(String config, List<String> methodRows, int videos, int perVideo, String deviceDescription) {
-        String device = deviceDescription.replace("\\", "\\\\").replace("\"", "\\\"");
         return "{\"config\":\"" + config + "\",\"methods\":[" + String.join(",", methodRows) + "],\"batch\":" + videos + ",\"segments\":"
-                + perVideo + ",\"device\":\"" + device + "\"}";
+                + perVideo + ",\"device\":" + Json.quote(deviceDescription) + "}";
     }
 }
