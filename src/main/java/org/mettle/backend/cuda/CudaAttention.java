@@ -38,13 +38,8 @@ final class CudaAttention {
         NEVER;
 
         static LcdDispatch fromProperty() {
-            String v = System.getProperty("mettle.cuda.lcd", "auto").trim();
-            for (LcdDispatch d : values()) {
-                if (d.name().equalsIgnoreCase(v)) {
-                    return d;
-                }
-            }
-            throw new IllegalArgumentException("-Dmettle.cuda.lcd=" + v + ": expected auto, always or never");
+            return CudaSettings.choose("mettle.cuda.lcd", System.getProperty("mettle.cuda.lcd"), AUTO, values(), Enum::name,
+                    "auto, always or never");
         }
     }
 
@@ -77,13 +72,8 @@ final class CudaAttention {
         }
 
         static ForwardVariant fromProperty() {
-            String v = System.getProperty(PROPERTY, "classic").trim();
-            for (ForwardVariant f : values()) {
-                if (f.spelling().equalsIgnoreCase(v)) {
-                    return f;
-                }
-            }
-            throw new IllegalArgumentException("-D" + PROPERTY + "=" + v + ": expected classic, tc, tc-bf16 or tiled-f32");
+            return CudaSettings.choose(PROPERTY, System.getProperty(PROPERTY), CLASSIC, values(), ForwardVariant::spelling,
+                    "classic, tc, tc-bf16 or tiled-f32");
         }
     }
 

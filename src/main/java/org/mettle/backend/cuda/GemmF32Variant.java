@@ -1,7 +1,5 @@
 package org.mettle.backend.cuda;
 
-import java.util.Locale;
-
 /**
  * Which fp32 CUDA-core GEMM kernel {@link CudaBackend#gemm} launches (kernels/gemm.cu), from the system property
  * {@value #PROPERTY}, read once per backend:
@@ -58,16 +56,7 @@ public enum GemmF32Variant {
 
     /** "v1", "v2", "v2-128" or "v2-64" (any case, surrounding blanks ignored); null or blank means v1. */
     public static GemmF32Variant parse(String value) {
-        if (value == null || value.isBlank()) {
-            return V1;
-        }
-        String v = value.trim().toLowerCase(Locale.ROOT);
-        for (GemmF32Variant g : values()) {
-            if (g.label.equals(v)) {
-                return g;
-            }
-        }
-        throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + ": expected v1 (gemm_f32, the default), v2 "
+        return CudaSettings.choose(PROPERTY, value == null || value.isBlank() ? null : value, V1, values(), GemmF32Variant::label, "v1 (gemm_f32, the default), v2 "
                 + "(gemm_f32_v2_*, tile and K-split picked per shape), v2-128 or v2-64 (v2 with that tile, no split)");
     }
 
