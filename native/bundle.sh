@@ -74,7 +74,7 @@ cp "$console_jar" "$out/test/lib/junit-platform-console-standalone.jar"
 mkdir -p "$out/kernels"
 cp kernels/*.cu kernels/*.cuh "$out/kernels/"
 cp -r kernels/test "$out/kernels/test"
-cp native/gpu-check.sh native/gpu-compare.sh native/gpu-all.sh native/gpu-profile.sh native/gpu-session.sh native/gpu-attention.sh "$out/"
+cp native/gpu-check.sh native/gpu-compare.sh native/gpu-all.sh native/gpu-profile.sh native/gpu-session.sh native/gpu-attention.sh native/gpu-lib.sh "$out/"
 # PyTorch's side of gpu-compare.sh: the benchmark, the table generator, the shared shapes and the reference models
 mkdir -p "$out/bench/python"
 cp bench/torch_gpu.py bench/gpu_table.py bench/gpu_shapes.json "$out/bench/"

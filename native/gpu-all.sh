@@ -12,7 +12,7 @@ out="$1"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-if [ -x "$here/runtime/bin/java" ]; then bench_dir="$here/bench"; else bench_dir="$here/../bench"; fi
+. "$here/gpu-lib.sh"
 start=$SECONDS
 GPU_CHECK_BUDGET_S="${GPU_CHECK_BUDGET_S:-300}" "$here/gpu-check.sh" "$out/gc"
 echo "[gpu-all] gpu-check finished after $((SECONDS - start)) s"

@@ -21,28 +21,9 @@ start=$SECONDS
 budget="${GPU_ATTENTION_BUDGET_S:-150}"
 left() { echo $((budget - (SECONDS - start))); }
 note() { echo "[gpu-attention $(date +%H:%M:%S) +$((SECONDS - start))s] $*"; }
-# control characters (newlines, Maven's colour escapes) would make the JSON invalid: drop them
-json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr -d '\000-\037'; }
-
-if [ -x "$here/runtime/bin/java" ]; then            # inside the bundle
-  java="$here/runtime/bin/java"; cp_main="$here/lib/*"; tests="$here/test/classes"
-  console="$here/test/lib/junit-platform-console-standalone.jar"; kernels="$here/kernels"; mettle="$here/mettle"
-  bench_dir="$here/bench"
-else                                                 # repository checkout (native/), after mvn package
-  repo="$(cd "$here/.." && pwd)"
-  java="${JAVA_HOME:+$JAVA_HOME/bin/}java"; cp_main="$repo/target/mettle.jar:$repo/target/lib/*"; tests="$repo/target/test-classes"
-  console="$(ls "$HOME"/.m2/repository/org/junit/platform/junit-platform-console-standalone/*/junit-platform-console-standalone-*.jar 2>/dev/null | tail -1)"
-  kernels="$repo/kernels"; mettle="$repo/mettle"; bench_dir="$repo/bench"
-fi
-jars_of() { local IFS=:; for e in $1; do case "$e" in *'/*') printf '%s:' "${e%/\*}"/*.jar ;; *) printf '%s:' "$e" ;; esac; done; }
-
-py="${PYTHON:-}"
-if [ -z "$py" ]; then
-  for c in python3 /usr/bin/python3; do
-    if command -v "$c" >/dev/null 2>&1 && "$c" -c "import torch" >/dev/null 2>&1; then py="$c"; break; fi
-  done
-  py="${py:-python3}"
-fi
+# shellcheck source=native/gpu-lib.sh
+. "$here/gpu-lib.sh"
+py="$(torch_python)"
 
 gpu_info="$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>&1 | head -1)"
 echo "$gpu_info"

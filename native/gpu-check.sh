@@ -16,21 +16,10 @@ budget="${GPU_CHECK_BUDGET_S:-470}"
 left() { echo $((budget - (SECONDS - start))); }
 note() { echo "[gpu-check $(date +%H:%M:%S) +$((SECONDS - start))s] $*"; }
 
-if [ -x "$here/runtime/bin/java" ]; then            # inside the bundle
-  java="$here/runtime/bin/java"; cp_main="$here/lib/*"; tests="$here/test/classes"
-  console="$here/test/lib/junit-platform-console-standalone.jar"; kernels="$here/kernels"; mettle="$here/mettle"
-else                                                 # repository checkout (native/)
-  repo="$(cd "$here/.." && pwd)"
-  java="${JAVA_HOME:+$JAVA_HOME/bin/}java"; cp_main="$repo/target/mettle.jar:$repo/target/lib/*"; tests="$repo/target/test-classes"
-  console="$(ls "$HOME"/.m2/repository/org/junit/platform/junit-platform-console-standalone/*/junit-platform-console-standalone-*.jar 2>/dev/null | tail -1)"
-  kernels="$repo/kernels"; mettle="$repo/mettle"
-fi
-
-# the console launcher does not expand "dir/*" class-path entries: list the jars
-jars_of() { local IFS=:; for e in $1; do case "$e" in *'/*') printf '%s:' "${e%/\*}"/*.jar ;; *) printf '%s:' "$e" ;; esac; done; }
+# shellcheck source=native/gpu-lib.sh
+. "$here/gpu-lib.sh"
 cp_tests="$tests:$(jars_of "$cp_main")"
 
-json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr -d '\000-\037' ; }  # all control characters (newlines, ANSI colour codes)
 
 note "nvidia-smi"
 gpu_info="$(nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>&1 | head -1)"

@@ -27,23 +27,11 @@ budget="${GPU_COMPARE_BUDGET_S:-300}"
 device="${GPU_COMPARE_DEVICE:-cuda}"
 left() { echo $((budget - (SECONDS - start))); }
 note() { echo "[gpu-compare $(date +%H:%M:%S) +$((SECONDS - start))s] $*"; }
-json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr -d '\000-\037'; }  # all control characters (newlines, ANSI colour codes)
-
-if [ -x "$here/runtime/bin/java" ]; then   # inside the bundle
-  mettle="$here/mettle"; bench_dir="$here/bench"
-else                                        # repository checkout
-  mettle="$here/../mettle"; bench_dir="$here/../bench"
-fi
+# shellcheck source=native/gpu-lib.sh
+. "$here/gpu-lib.sh"
 shapes="$bench_dir/gpu_shapes.json"
 torch_gpu="$bench_dir/torch_gpu.py"
-
-py="${PYTHON:-}"
-if [ -z "$py" ]; then
-  for c in python3 /usr/bin/python3; do
-    if command -v "$c" >/dev/null 2>&1 && "$c" -c "import torch" >/dev/null 2>&1; then py="$c"; break; fi
-  done
-  py="${py:-python3}"
-fi
+py="$(torch_python)"
 
 rows="$out/rows.jsonl"
 : > "$rows"

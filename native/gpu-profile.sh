@@ -8,7 +8,7 @@ set -uo pipefail
 out="$1"; shift
 mkdir -p "$out"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-if [ -x "$here/runtime/bin/java" ]; then mettle="$here/mettle"; else mettle="$here/../mettle"; fi
+. "$here/gpu-lib.sh"
 runs=("$@"); [ ${#runs[@]} -gt 0 ] || runs=(mettle:1)
 for r in "${runs[@]}"; do
   method="${r%%:*}"; b="${r##*:}"
