@@ -5,7 +5,7 @@
 #   mettle-bundle/test/      test classes + resources, junit-platform-console-standalone, for gpu-check.sh
 #   mettle-bundle/kernels/   kernel sources and their C-level tests (kernels/test/run-gpu-tests.sh needs nvcc)
 #   mettle-bundle/mettle     launcher using runtime/bin/java
-#   mettle-bundle/gpu-check.sh, gpu-compare.sh, gpu-all.sh, gpu-profile.sh, gpu-session.sh, gpu-attention.sh
+#   mettle-bundle/gpu-check.sh, gpu-compare.sh, gpu-all.sh, gpu-profile.sh, gpu-session.sh, gpu-attention.sh (+ gpu-lib.sh)
 #   mettle-bundle/bench/     torch_gpu.py, gpu_table.py, gpu_shapes.json; bench/python/: mettle_torch.py and the reference models
 # Usage: native/bundle.sh   (runs mvn package -DskipTests first, which also compiles the tests; BUNDLE_SKIP_BUILD=1 skips it)
 set -euo pipefail
